@@ -1,0 +1,118 @@
+// Small out-of-line pieces of the public value types.
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "spinescope/dendrite_graph.hpp"
+#include "spinescope/io.hpp"
+#include "spinescope/spacing.hpp"
+#include "spinescope/spine.hpp"
+
+namespace spinescope {
+
+const char* to_string(SpacingSource source) {
+  switch (source) {
+    case SpacingSource::kImageJ: return "imagej";
+    case SpacingSource::kOme: return "ome";
+    case SpacingSource::kResolutionTags: return "resolution_tags";
+    case SpacingSource::kCommandLine: return "command_line";
+    case SpacingSource::kGenerated: return "generated";
+    case SpacingSource::kUnknown: break;
+  }
+  return "unknown";
+}
+
+const char* to_string(SpineType type) {
+  switch (type) {
+    case SpineType::kStubby: return "stubby";
+    case SpineType::kMushroom: return "mushroom";
+    case SpineType::kThin: return "thin";
+    case SpineType::kFilopodium: return "filopodium";
+  }
+  return "stubby";
+}
+
+bool parse_spine_type(const std::string& text, SpineType* type) {
+  for (SpineType t : {SpineType::kStubby, SpineType::kMushroom, SpineType::kThin, SpineType::kFilopodium}) {
+    if (text == to_string(t)) {
+      *type = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+double DendriteBranch::length_um() const {
+  double sum = 0.0;
+  for (std::size_t n = 1; n < nodes.size(); ++n) {
+    const double dx = nodes[n].x_um - nodes[n - 1].x_um, dy = nodes[n].y_um - nodes[n - 1].y_um,
+                 dz = nodes[n].z_um - nodes[n - 1].z_um;
+    sum += std::sqrt(dx * dx + dy * dy + dz * dz);
+  }
+  return sum;
+}
+
+double DendriteGraph::total_length_um(int dendrite_id) const {
+  double sum = 0.0;
+  for (const auto& b : branches)
+    if (dendrite_id < 0 || b.dendrite_id == dendrite_id) sum += b.length_um();
+  return sum;
+}
+
+std::vector<int> DendriteGraph::dendrite_ids() const {
+  std::set<int> ids;
+  for (const auto& b : branches) ids.insert(b.dendrite_id);
+  return {ids.begin(), ids.end()};
+}
+
+void write_swc(const std::string& path, const DendriteGraph& graph, const std::vector<std::string>& header_lines) {
+  std::ostringstream out;
+  out << "# SWC (INCF): index type x y z radius parent; coordinates and radius in micrometres\n";
+  for (const auto& line : header_lines) out << "# " << line << "\n";
+  // Type 3 = basal dendrite (generic dendrite). Each branch becomes a chain; a branch with a parent
+  // attaches its first node to the parent's nearest node so parents come before children.
+  long next = 1;
+  std::vector<std::vector<long>> index_of(graph.branches.size());
+  std::vector<bool> written(graph.branches.size(), false);
+  auto write_branch = [&](std::size_t b) {
+    const auto& br = graph.branches[b];
+    long parent = -1;
+    if (br.parent_branch >= 0 && static_cast<std::size_t>(br.parent_branch) < graph.branches.size() &&
+        written[br.parent_branch] && !br.nodes.empty()) {
+      const auto& pb = graph.branches[br.parent_branch];
+      double best = 1e300;
+      for (std::size_t n = 0; n < pb.nodes.size(); ++n) {
+        const double dx = pb.nodes[n].x_um - br.nodes[0].x_um, dy = pb.nodes[n].y_um - br.nodes[0].y_um,
+                     dz = pb.nodes[n].z_um - br.nodes[0].z_um;
+        const double d = dx * dx + dy * dy + dz * dz;
+        if (d < best) best = d, parent = index_of[br.parent_branch][n];
+      }
+    }
+    for (const auto& node : br.nodes) {
+      index_of[b].push_back(next);
+      out << next << " 3 " << format_number(node.x_um, 7) << " " << format_number(node.y_um, 7) << " "
+          << format_number(node.z_um, 7) << " " << format_number(node.radius_um, 5) << " " << parent << "\n";
+      parent = next++;
+    }
+    written[b] = true;
+  };
+  // Parents before children: repeat passes until every branch whose parent is written is out.
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (std::size_t b = 0; b < graph.branches.size(); ++b) {
+      if (written[b]) continue;
+      const int p = graph.branches[b].parent_branch;
+      if (p < 0 || static_cast<std::size_t>(p) >= graph.branches.size() || written[p]) {
+        write_branch(b);
+        progress = true;
+      }
+    }
+  }
+  for (std::size_t b = 0; b < graph.branches.size(); ++b)
+    if (!written[b]) write_branch(b);  // a parent cycle: write as roots rather than lose them
+  write_file_atomic(path, out.str());
+}
+
+}  // namespace spinescope

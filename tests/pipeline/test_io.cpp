@@ -1,0 +1,121 @@
+#include <gtest/gtest.h>
+
+#include <boost/filesystem.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "spinescope/dendrite_graph.hpp"
+#include "spinescope/errors.hpp"
+#include "spinescope/io.hpp"
+
+namespace spinescope {
+namespace {
+
+namespace fs = boost::filesystem;
+
+fs::path temp_dir() {
+  fs::path d = fs::temp_directory_path() / fs::unique_path("spinescope-test-%%%%%%");
+  fs::create_directories(d);
+  return d;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p.string(), std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(Io, Sha256KnownVectors) {
+  EXPECT_EQ(sha256_string(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_string("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_string(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Io, AtomicWriteLeavesNoTemporaries) {
+  const fs::path d = temp_dir();
+  write_file_atomic((d / "a.txt").string(), "first");
+  write_file_atomic((d / "a.txt").string(), "second");
+  EXPECT_EQ(slurp(d / "a.txt"), "second");
+  int files = 0;
+  for (auto it = fs::directory_iterator(d); it != fs::directory_iterator(); ++it) ++files;
+  EXPECT_EQ(files, 1);
+  fs::remove_all(d);
+}
+
+TEST(Io, AtomicWriteIntoUnwritablePlaceIsOutputError) {
+  EXPECT_THROW(write_file_atomic("/proc/definitely/not/here.txt", "x"), OutputError);
+}
+
+TEST(Io, CsvQuotingRoundTrip) {
+  const fs::path d = temp_dir();
+  const std::string text = "path,group,note\r\n" + csv_field("a,b.tif") + ",ctrl," + csv_field("said \"hi\"") +
+                           "\n\nplain.tif,drug,\"two\nlines\"\n";
+  write_file_atomic((d / "t.csv").string(), text);
+  const CsvTable t = read_csv((d / "t.csv").string());
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[0][0], "a,b.tif");
+  EXPECT_EQ(t.rows[0][2], "said \"hi\"");
+  EXPECT_EQ(t.rows[1][2], "two\nlines");
+  EXPECT_EQ(t.column("group"), 1);
+  EXPECT_EQ(t.column("nope"), -1);
+  EXPECT_EQ(t.line_numbers[1], 4);
+  fs::remove_all(d);
+}
+
+TEST(Io, CsvRaggedRowNamesLine) {
+  const fs::path d = temp_dir();
+  write_file_atomic((d / "bad.csv").string(), "a,b\n1,2\n3\n");
+  try {
+    read_csv((d / "bad.csv").string());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 3"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(read_csv((d / "missing.csv").string()), InputError);
+  fs::remove_all(d);
+}
+
+TEST(Io, JsonEscapesAndNests) {
+  Json j = Json::object();
+  j.set("name", "a\"b\n").set("n", 3).set("x", 0.5).set("ok", true).set("none", Json());
+  Json arr = Json::array();
+  arr.push(1).push("two");
+  j.set("list", arr);
+  EXPECT_EQ(j.dump(0), "{\"name\":\"a\\\"b\\n\",\"n\":3,\"x\":0.5,\"ok\":true,\"none\":null,\"list\":[1,\"two\"]}\n");
+}
+
+TEST(Io, SwcParentsBeforeChildren) {
+  DendriteGraph g;
+  DendriteBranch child;
+  child.id = 1;
+  child.parent_branch = 1;  // index of the parent below
+  child.nodes = {{5, 1, 0, 0.5}, {5, 3, 0, 0.5}};
+  DendriteBranch root;
+  root.id = 0;
+  root.nodes = {{0, 0, 0, 1}, {5, 0, 0, 1}, {10, 0, 0, 1}};
+  g.branches = {child, root};
+  EXPECT_NEAR(g.total_length_um(), 12.0, 1e-12);
+  const fs::path d = temp_dir();
+  write_swc((d / "t.swc").string(), g, {"stack a.tif"});
+  std::istringstream in(slurp(d / "t.swc"));
+  std::string line;
+  std::vector<long> seen;
+  int nodes = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream row(line);
+    long idx, type, parent;
+    double x, y, z, r;
+    row >> idx >> type >> x >> y >> z >> r >> parent;
+    if (parent != -1) EXPECT_NE(std::find(seen.begin(), seen.end(), parent), seen.end()) << line;
+    seen.push_back(idx);
+    ++nodes;
+  }
+  EXPECT_EQ(nodes, 5);
+  fs::remove_all(d);
+}
+
+}  // namespace
+}  // namespace spinescope
