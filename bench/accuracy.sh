@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Accuracy over generated stacks: N seeds (default 20, starting at 1000: not the seeds the tests or sample
+# stacks use), default noise; optional photon count. Prints `spinescope evaluate`'s pooled table.
+# usage: bench/accuracy.sh [N] [FIRST_SEED] [PHOTONS]
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+n="${1:-20}"; first="${2:-1000}"; photons="${3:-}"
+bin="$here/build/bin"
+work="${BENCH_DIR:-/tmp/spinescope-accuracy}${photons:+-p$photons}"
+mkdir -p "$work"
+ninja -C "$here/build" spinescope_cli make-sample-stacks >/dev/null
+pairs=()
+for ((s = first; s < first + n; ++s)); do
+  prefix="$work/acc_seed$s"
+  [ -f "$prefix.tif" ] || "$bin/make-sample-stacks" --out "$work" --name acc --seed "$s" --count 1 \
+    ${photons:+--photons "$photons"} >/dev/null
+  "$bin/spinescope" analyze "$prefix.tif" --out "$prefix.out" --quiet >/dev/null
+  pairs+=("$prefix.out" "$prefix")
+done
+"$bin/spinescope" evaluate "${pairs[@]}" --json "$work/evaluation.json"

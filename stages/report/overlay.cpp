@@ -1,0 +1,105 @@
+// overlay.png: what a researcher looks at to trust the numbers.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "spinescope/errors.hpp"
+#include "spinescope/io.hpp"
+#include "stages/report/report_stage.hpp"
+
+namespace spinescope::stages::report {
+
+namespace {
+
+cv::Scalar type_colour(SpineType t) {  // BGR, distinguishable for common colour-vision deficiencies
+  switch (t) {
+    case SpineType::kStubby: return {255, 160, 40};      // blue
+    case SpineType::kMushroom: return {200, 60, 230};    // magenta
+    case SpineType::kThin: return {60, 220, 60};         // green
+    case SpineType::kFilopodium: return {0, 170, 255};   // orange
+  }
+  return {255, 255, 255};
+}
+
+double nice_bar_um(double target_um) {
+  const double steps[] = {0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500};
+  double best = steps[0];
+  for (double s : steps)
+    if (s <= target_um) best = s;
+  return best;
+}
+
+}  // namespace
+
+void write_overlay_png(const std::string& path, const Volume<float>& mip, const DendriteGraph& graph,
+                       const std::vector<Spine>& spines) {
+  if (mip.empty()) throw OutputError(path, "no projection to draw on");
+  const int w = static_cast<int>(mip.nx()), h = static_cast<int>(mip.ny());
+  // Display range from robust percentiles of the projection.
+  std::vector<float> sorted(mip.data(), mip.data() + mip.size());
+  const std::size_t lo_i = sorted.size() / 200, hi_i = sorted.size() - 1 - sorted.size() / 500;
+  std::nth_element(sorted.begin(), sorted.begin() + lo_i, sorted.end());
+  const float lo = sorted[lo_i];
+  std::nth_element(sorted.begin(), sorted.begin() + hi_i, sorted.end());
+  const float hi = std::max(sorted[hi_i], lo + 1e-6f);
+  cv::Mat grey(h, w, CV_8UC1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      grey.at<std::uint8_t>(y, x) =
+          cv::saturate_cast<std::uint8_t>(255.0f * (mip(x, y, 0) - lo) / (hi - lo));
+  // Small stacks are enlarged so text and markers stay legible; large ones are drawn at 1:1.
+  const int scale = std::max(1, std::min(4, 1024 / std::max(w, h)));
+  cv::Mat img;
+  cv::cvtColor(grey, img, cv::COLOR_GRAY2BGR);
+  if (scale > 1) cv::resize(img, img, cv::Size(w * scale, h * scale), 0, 0, cv::INTER_NEAREST);
+  const double px_x = scale / mip.spacing().x_um, px_y = scale / mip.spacing().y_um;
+  auto to_px = [&](double x_um, double y_um) {
+    return cv::Point(static_cast<int>(std::lround(x_um * px_x + 0.5 * (scale - 1))),
+                     static_cast<int>(std::lround(y_um * px_y + 0.5 * (scale - 1))));
+  };
+  const int thickness = std::max(1, scale / 2);
+  for (const auto& b : graph.branches) {
+    std::vector<cv::Point> pts;
+    for (const auto& n : b.nodes) pts.push_back(to_px(n.x_um, n.y_um));
+    if (pts.size() >= 2) cv::polylines(img, pts, false, cv::Scalar(0, 255, 255), thickness, cv::LINE_AA);
+  }
+  std::map<SpineType, int> counts;
+  for (const auto& s : spines) {
+    ++counts[s.type];
+    const cv::Scalar c = type_colour(s.type);
+    cv::line(img, to_px(s.base.x_um, s.base.y_um), to_px(s.head.x_um, s.head.y_um), c, thickness, cv::LINE_AA);
+    const int r = std::max(2, static_cast<int>(std::lround(0.5 * s.head_diameter_um * px_x)));
+    cv::circle(img, to_px(s.head.x_um, s.head.y_um), r, c, thickness, cv::LINE_AA);
+  }
+  // Legend (top-left) and scale bar (bottom-right), on dark boxes so they read on any image.
+  const double font = 0.45 * std::max(1.0, img.cols / 1024.0 * 1.5);
+  const int line_h = static_cast<int>(22 * font / 0.45);
+  cv::rectangle(img, cv::Rect(4, 4, static_cast<int>(190 * font / 0.45), line_h * 5 + 8), cv::Scalar(0, 0, 0),
+                cv::FILLED);
+  int y = 4 + line_h;
+  cv::putText(img, "dendrite trace", cv::Point(10, y), cv::FONT_HERSHEY_SIMPLEX, font, cv::Scalar(0, 255, 255), 1,
+              cv::LINE_AA);
+  for (SpineType t : {SpineType::kStubby, SpineType::kMushroom, SpineType::kThin, SpineType::kFilopodium}) {
+    y += line_h;
+    cv::putText(img, std::string(to_string(t)) + " (" + std::to_string(counts[t]) + ")", cv::Point(10, y),
+                cv::FONT_HERSHEY_SIMPLEX, font, type_colour(t), 1, cv::LINE_AA);
+  }
+  const double bar_um = nice_bar_um(0.2 * w * mip.spacing().x_um);
+  const int bar_px = static_cast<int>(std::lround(bar_um * px_x));
+  const int x1 = img.cols - 12, x0 = x1 - bar_px, yb = img.rows - 14;
+  const std::string label = format_number(bar_um, 3) + " um";
+  cv::rectangle(img, cv::Rect(x0 - 6, yb - line_h - 4, bar_px + 12, line_h + 14), cv::Scalar(0, 0, 0), cv::FILLED);
+  cv::rectangle(img, cv::Rect(x0, yb, bar_px, std::max(3, scale * 2)), cv::Scalar(255, 255, 255), cv::FILLED);
+  cv::putText(img, label, cv::Point(x0, yb - 6), cv::FONT_HERSHEY_SIMPLEX, font, cv::Scalar(255, 255, 255), 1,
+              cv::LINE_AA);
+  std::vector<std::uint8_t> png;
+  if (!cv::imencode(".png", img, png)) throw OutputError(path, "PNG encoding failed");
+  write_file_atomic(path, std::string(png.begin(), png.end()));
+}
+
+}  // namespace spinescope::stages::report

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs spinescope's Debian 12 build and test dependencies with apt-get (idempotent).
+set -euo pipefail
+packages=(build-essential cmake ninja-build pkg-config
+          libopencv-dev libinsighttoolkit5-dev libtbb-dev libboost-filesystem-dev libtiff-dev
+          libgtest-dev libbenchmark-dev
+          python3 python3-numpy python3-tifffile)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "spinescope: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
