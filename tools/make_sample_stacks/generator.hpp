@@ -7,6 +7,7 @@
 /// sampled at the stack's voxel size -> haze, depth attenuation, Poisson photon noise, read noise -> uint16.
 /// Deterministic by seed.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -72,6 +73,7 @@ struct DendriteTruth {
   double length_um = 0.0;  ///< along the centerline, inside the stack; NaN where unknown
   double mean_radius_um = 0.0;
   std::vector<PointUm> centerline;
+  std::vector<double> radii_um;  ///< radius at each centerline point (empty where unknown; not written to CSV)
 };
 
 /// @brief A bright blob away from dendrites (not a spine).
@@ -100,7 +102,10 @@ struct GeneratorConfig {
 
 /// @brief Renders a scene (noise and all, per @p imaging).
 Volume<std::uint16_t> render_scene(const Scene& scene, const ImagingConfig& imaging);
-/// @brief The expected image before noise and camera offset, in photons (float).
+/// @brief The expected image before noise and camera offset, in photons (float):
+/// photons · brightness · (occupancy ⊗ PSF) · exp(-z / attenuation_length_um) + background_photons.
+/// For pure geometry set background_photons = 0 and attenuation_length_um = 0; then value / photons is the
+/// PSF-blurred occupancy (1 inside thick objects) and Σ value / photons · voxel volume = object volume.
 Volume<float> render_scene_expected(const Scene& scene, const ImagingConfig& imaging);
 
 /// @brief A random stack: 1–3 curved dendrites of varying radius, spines of four types pointing every way
@@ -110,6 +115,22 @@ GeneratedStack generate_stack(const GeneratorConfig& config);
 /// @brief A real dendrite from a mesh folder (surface_mesh.off + spine_<k>.off, µm) rendered through the same
 /// PSF and noise path; the stack size is chosen to hold the mesh with a margin (imaging.nx/ny/nz ignored).
 GeneratedStack render_mesh_folder(const std::string& folder, const ImagingConfig& imaging);
+
+/// @brief A triangle mesh in µm (OFF files: surface_mesh.off, spine_<k>.off).
+struct Mesh {
+  std::vector<PointUm> vertices;
+  std::vector<std::array<int, 3>> triangles;
+};
+
+/// @brief Reads an OFF file (triangles only; polygons are fanned). Throws InputError naming the file.
+Mesh read_off(const std::string& path);
+/// @brief Enclosed volume of a closed, consistently oriented mesh (divergence theorem), in µm³.
+double mesh_volume_um3(const Mesh& mesh);
+/// @brief Volume of the mesh as voxelised on the fine grid (Σ coverage · fine_voxel_um³): the voxeliser's
+/// own check. Inside = odd number of crossings of a (slightly jittered) ray along x; coverage is exact along x.
+double voxelised_volume_um3(const Mesh& mesh, double fine_voxel_um);
+/// @brief The expected image (photons, as render_scene_expected) of a closed mesh given in the stack's frame.
+Volume<float> render_mesh_expected(const Mesh& mesh, const ImagingConfig& imaging);
 
 /// @brief Writes PREFIX.tif (ImageJ, spacing), PREFIX.spines.csv, PREFIX.dendrites.csv,
 /// PREFIX.centerline.csv (dendrite_id,x_um,y_um,z_um) and PREFIX.puncta.csv, each atomically.

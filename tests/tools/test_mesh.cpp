@@ -1,0 +1,219 @@
+// The mesh path: OFF reading, parity voxelisation, rendering, and truth from real SpineTool meshes.
+#include <gtest/gtest.h>
+
+#include <boost/filesystem.hpp>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "spinescope/errors.hpp"
+#include "spinescope/io.hpp"
+#include "tools/make_sample_stacks/generator.hpp"
+
+namespace spinescope::gen {
+namespace {
+
+namespace fs = boost::filesystem;
+constexpr double kPi = 3.14159265358979323846;
+
+std::string off_text(const Mesh& m) {
+  std::ostringstream s;
+  s.precision(10);
+  s << "OFF\n# test mesh\n" << m.vertices.size() << " " << m.triangles.size() << " 0\n";
+  for (const PointUm& p : m.vertices) s << p.x_um << " " << p.y_um << " " << p.z_um << "\n";
+  for (const auto& t : m.triangles) s << "3 " << t[0] << " " << t[1] << " " << t[2] << "\n";
+  return s.str();
+}
+
+/// An icosphere (subdivided icosahedron, vertices on the sphere), outward-facing triangles.
+Mesh icosphere(PointUm c, double r, int subdivisions) {
+  const double t = (1.0 + std::sqrt(5.0)) / 2.0;
+  std::vector<std::array<double, 3>> v = {{-1, t, 0},  {1, t, 0},  {-1, -t, 0}, {1, -t, 0}, {0, -1, t},  {0, 1, t},
+                                          {0, -1, -t}, {0, 1, -t}, {t, 0, -1},  {t, 0, 1},  {-t, 0, -1}, {-t, 0, 1}};
+  std::vector<std::array<int, 3>> f = {{0, 11, 5}, {0, 5, 1},  {0, 1, 7},   {0, 7, 10}, {0, 10, 11},
+                                       {1, 5, 9},  {5, 11, 4}, {11, 10, 2}, {10, 7, 6}, {7, 1, 8},
+                                       {3, 9, 4},  {3, 4, 2},  {3, 2, 6},   {3, 6, 8},  {3, 8, 9},
+                                       {4, 9, 5},  {2, 4, 11}, {6, 2, 10},  {8, 6, 7},  {9, 8, 1}};
+  auto normalise = [](std::array<double, 3> p) {
+    const double n = std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]);
+    return std::array<double, 3>{p[0] / n, p[1] / n, p[2] / n};
+  };
+  for (auto& p : v) p = normalise(p);
+  for (int s = 0; s < subdivisions; ++s) {
+    std::map<std::pair<int, int>, int> mid;
+    auto midpoint = [&](int a, int b) {
+      const auto key = std::minmax(a, b);
+      auto it = mid.find(key);
+      if (it != mid.end()) return it->second;
+      v.push_back(normalise({(v[a][0] + v[b][0]) / 2, (v[a][1] + v[b][1]) / 2, (v[a][2] + v[b][2]) / 2}));
+      return mid[key] = static_cast<int>(v.size()) - 1;
+    };
+    std::vector<std::array<int, 3>> g;
+    for (const auto& tri : f) {
+      const int a = midpoint(tri[0], tri[1]), b = midpoint(tri[1], tri[2]), c = midpoint(tri[2], tri[0]);
+      g.push_back({tri[0], a, c}), g.push_back({tri[1], b, a}), g.push_back({tri[2], c, b}), g.push_back({a, b, c});
+    }
+    f = g;
+  }
+  Mesh m;
+  for (const auto& p : v) m.vertices.push_back({c.x_um + r * p[0], c.y_um + r * p[1], c.z_um + r * p[2]});
+  m.triangles = f;
+  return m;
+}
+
+/// An axis-aligned box whose faces lie exactly on fine-grid planes: rays meet its vertices and edges.
+Mesh grid_cube(double lo, double hi) {
+  Mesh m;
+  for (int i = 0; i < 8; ++i) m.vertices.push_back({i & 1 ? hi : lo, i & 2 ? hi : lo, i & 4 ? hi : lo});
+  m.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
+                 {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
+  return m;
+}
+
+class MeshFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fs::unique_path("spinescope-mesh-%%%%%%");
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string p = (dir_ / name).string();
+    write_file_atomic(p, text);
+    return p;
+  }
+  fs::path dir_;
+};
+
+TEST_F(MeshFiles, IcosphereVoxelisesToItsVolume) {
+  const Mesh written = icosphere({3.02, 2.71, 2.33}, 1.2, 3);
+  const Mesh m = read_off(write("ball.off", off_text(written)));
+  ASSERT_EQ(m.vertices.size(), written.vertices.size());
+  ASSERT_EQ(m.triangles.size(), 1280u);
+  const double analytic = mesh_volume_um3(m);
+  EXPECT_NEAR(analytic, 4.0 / 3.0 * kPi * 1.2 * 1.2 * 1.2, 0.02 * analytic);  // the icosphere itself
+  EXPECT_NEAR(voxelised_volume_um3(m, 0.05), analytic, 0.005 * analytic);
+}
+
+TEST_F(MeshFiles, CubeOnGridPlanesVoxelisesToItsVolume) {
+  // Faces, edges and vertices exactly on ray rows: the jittered rays must still see two crossings each.
+  const Mesh m = read_off(write("cube.off", off_text(grid_cube(0.5, 2.0))));
+  EXPECT_NEAR(mesh_volume_um3(m), 3.375, 1e-9);
+  EXPECT_NEAR(voxelised_volume_um3(m, 0.05), 3.375, 0.005 * 3.375);
+}
+
+TEST_F(MeshFiles, RenderedMeshIntegratesToItsVolumeAnisotropic) {
+  const Mesh m = icosphere({2.5, 2.4, 3.1}, 0.8, 3);
+  ImagingConfig im;
+  im.nx = 50, im.ny = 50, im.nz = 14;
+  im.spacing = Spacing{0.1, 0.1, 0.5};
+  im.background_photons = 0, im.attenuation_length_um = 0;
+  const Volume<float> e = render_mesh_expected(m, im);
+  double sum = 0;
+  for (std::size_t n = 0; n < e.size(); ++n) sum += e[n];
+  EXPECT_NEAR(sum / im.photons * im.spacing.voxel_um3(), mesh_volume_um3(m), 0.02 * mesh_volume_um3(m));
+}
+
+TEST_F(MeshFiles, QuadFacesAreFannedAndBadFilesRefused) {
+  const std::string quads =
+      "OFF\n8 6 0\n0 0 0\n1 0 0\n0 1 0\n1 1 0\n0 0 1\n1 0 1\n0 1 1\n1 1 1\n"
+      "4 0 2 3 1\n4 4 5 7 6\n4 0 1 5 4\n4 2 6 7 3\n4 0 4 6 2\n4 1 3 7 5\n";
+  const Mesh m = read_off(write("quads.off", quads));
+  EXPECT_EQ(m.triangles.size(), 12u);
+  EXPECT_NEAR(mesh_volume_um3(m), 1.0, 1e-12);
+  EXPECT_THROW(read_off((dir_ / "absent.off").string()), InputError);
+  EXPECT_THROW(read_off(write("ply.off", "ply\nformat ascii 1.0\n")), InputError);
+  EXPECT_THROW(read_off(write("short.off", "OFF\n4 1 0\n0 0 0\n1 0 0\n")), InputError);
+  EXPECT_THROW(read_off(write("index.off", "OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 7\n")), InputError);
+  EXPECT_THROW(render_mesh_folder(dir_.string(), ImagingConfig{}), InputError);  // no surface_mesh.off
+}
+
+/// A "T": shaft box [1,9]×[1,3]×[1,3] with a spine box [4.7,5.3]×[1.7,2.3]×[3,4.5] on its top face, as one closed
+/// surface (the top face has a square hole where the spine rises), and the spine alone closed by a cap at z = 3
+/// fanned from its centre, as SpineTool's spine meshes are closed across the neck.
+void t_shape(Mesh& surface, Mesh& spine) {
+  const double x0 = 1, x1 = 9, y0 = 1, y1 = 3, z0 = 1, z1 = 3, sx0 = 4.7, sx1 = 5.3, sy0 = 1.7, sy1 = 2.3, top = 4.5;
+  surface.vertices = {{x0, y0, z0},    {x1, y0, z0},    {x1, y1, z0},    {x0, y1, z0},      // 0-3 bottom
+                      {x0, y0, z1},    {x1, y0, z1},    {x1, y1, z1},    {x0, y1, z1},      // 4-7 top outer
+                      {sx0, sy0, z1},  {sx1, sy0, z1},  {sx1, sy1, z1},  {sx0, sy1, z1},    // 8-11 hole
+                      {sx0, sy0, top}, {sx1, sy0, top}, {sx1, sy1, top}, {sx0, sy1, top}};  // 12-15
+  surface.triangles = {{0, 2, 1},    {0, 3, 2},                                             // bottom (-z)
+                       {0, 1, 5},    {0, 5, 4},    {1, 2, 6},   {1, 6, 5},                  // sides
+                       {2, 3, 7},    {2, 7, 6},    {3, 0, 4},   {3, 4, 7},    {4, 5, 9},    {4, 9, 8},
+                       {5, 6, 10},   {5, 10, 9},  // top ring (+z)
+                       {6, 7, 11},   {6, 11, 10},  {7, 4, 8},   {7, 8, 11},   {8, 9, 13},   {8, 13, 12},
+                       {9, 10, 14},  {9, 14, 13},  // spine sides
+                       {10, 11, 15}, {10, 15, 14}, {11, 8, 12}, {11, 12, 15}, {12, 13, 14}, {12, 14, 15}};  // spine top
+  spine.vertices = {{sx0, sy0, z1},  {sx1, sy0, z1},  {sx1, sy1, z1},  {sx0, sy1, z1}, {sx0, sy0, top},
+                    {sx1, sy0, top}, {sx1, sy1, top}, {sx0, sy1, top}, {5.0, 2.0, z1}};
+  spine.triangles = {{0, 1, 5}, {0, 5, 4}, {1, 2, 6}, {1, 6, 5}, {2, 3, 7}, {2, 7, 6}, {3, 0, 4},
+                     {3, 4, 7}, {4, 5, 6}, {4, 6, 7}, {8, 1, 0}, {8, 2, 1}, {8, 3, 2}, {8, 0, 3}};
+}
+
+TEST_F(MeshFiles, FolderTruthFromASyntheticSpine) {
+  Mesh surface, spine;
+  t_shape(surface, spine);
+  const double shaft = 8.0 * 2.0 * 2.0, stem = 0.6 * 0.6 * 1.5;
+  EXPECT_NEAR(mesh_volume_um3(surface), shaft + stem, 1e-9);
+  EXPECT_NEAR(voxelised_volume_um3(surface, 0.05), shaft + stem, 0.005 * (shaft + stem));
+  write("surface_mesh.off", off_text(surface));
+  write("spine_0.off", off_text(spine));
+  ImagingConfig im;
+  im.noise = false;
+  const GeneratedStack s = render_mesh_folder(dir_.string(), im);
+  // The frame: mesh minimum moved to 2 µm from the origin.
+  EXPECT_EQ(s.image.nx(), static_cast<std::size_t>(std::ceil((8.0 + 4.0) / 0.1)) + 1);
+  EXPECT_EQ(s.image.nz(), static_cast<std::size_t>(std::ceil((3.5 + 4.0) / 0.35)) + 1);
+  ASSERT_EQ(s.spines.size(), 1u);
+  const SpineTruth& t = s.spines[0];
+  EXPECT_EQ(t.spine_id, 1);
+  EXPECT_EQ(t.type, "unknown");
+  EXPECT_TRUE(std::isnan(t.head_diameter_um));
+  // The mesh moves by +1 µm on every axis (its minimum lands 2 µm inside): the spine's base is the centre of its
+  // opening at (6, 3, 4), its far end the top face at z 5.5.
+  EXPECT_NEAR(t.base.x_um, 6.0, 1e-6);
+  EXPECT_NEAR(t.base.y_um, 3.0, 1e-6);
+  EXPECT_NEAR(t.base.z_um, 4.0, 1e-6);
+  EXPECT_NEAR(t.head.z_um, 5.5, 1e-6);
+  EXPECT_NEAR(t.length_um, std::sqrt(0.3 * 0.3 * 2 + 1.5 * 1.5), 1e-6);
+  // The stack shows the spine: bright on its axis above the shaft, dark beside it.
+  const auto at = [&](double x, double y, double z) {
+    return s.image(static_cast<std::size_t>(std::lround(x / 0.1)), static_cast<std::size_t>(std::lround(y / 0.1)),
+                   static_cast<std::size_t>(std::lround(z / 0.35)));
+  };
+  EXPECT_GT(at(6.0, 3.0, 5.0), 3 * at(8.0, 3.0, 5.0));
+  ASSERT_EQ(s.dendrites.size(), 1u);
+  EXPECT_TRUE(std::isnan(s.dendrites[0].length_um));
+}
+
+TEST(MeshRealData, SpineToolFolderRendersWithTruth) {
+  const fs::path dir = fs::path(SPINESCOPE_SHARED_DATA) / "spinetool-meshes" / "1013-1";
+  if (!fs::is_directory(dir)) GTEST_SKIP() << "real meshes not found at " << dir << " (../shared/data absent)";
+  const Mesh surface = read_off((dir / "surface_mesh.off").string());
+  const double v = mesh_volume_um3(surface);
+  EXPECT_NEAR(voxelised_volume_um3(surface, 0.05), v, 0.01 * v);
+
+  ImagingConfig im;
+  im.seed = 3;
+  const GeneratedStack s = render_mesh_folder(dir.string(), im);
+  EXPECT_EQ(s.spines.size(), 5u);  // spine_0..4.off
+  const double bx = (s.image.nx() - 1) * 0.1, by = (s.image.ny() - 1) * 0.1, bz = (s.image.nz() - 1) * 0.35;
+  for (const SpineTruth& t : s.spines) {
+    EXPECT_TRUE(t.length_um > 0.3 && t.length_um < 6.0) << t.length_um;
+    const double reach = std::sqrt(std::pow(t.head.x_um - t.base.x_um, 2) + std::pow(t.head.y_um - t.base.y_um, 2) +
+                                   std::pow(t.head.z_um - t.base.z_um, 2));
+    EXPECT_LE(reach, t.length_um + 1e-9);
+    EXPECT_GT(reach, 0.3 * t.length_um);
+    for (const PointUm& p : {t.head, t.base})
+      EXPECT_TRUE(p.x_um > 1.5 && p.x_um < bx - 1.5 && p.z_um > 1.5 && p.z_um < bz - 1.5 && p.y_um > 1.5 &&
+                  p.y_um < by - 1.5);
+    // Mesh spines are bright in the image: the head voxel is well above the haze.
+    const auto c = s.image(static_cast<std::size_t>(std::lround(t.head.x_um / 0.1)),
+                           static_cast<std::size_t>(std::lround(t.head.y_um / 0.1)),
+                           static_cast<std::size_t>(std::lround(t.head.z_um / 0.35)));
+    EXPECT_GT((c - im.offset) / im.gain, 4.0 * im.background_photons);
+  }
+}
+
+}  // namespace
+}  // namespace spinescope::gen

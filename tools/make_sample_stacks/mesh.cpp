@@ -1,0 +1,362 @@
+// Real morphology: closed surface meshes voxelised on the fine grid (crossing parity along x) and imaged
+// through the same PSF and camera as the random scenes; spine truth from the annotated spine meshes.
+#include <algorithm>
+#include <boost/filesystem.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <map>
+
+#include "spinescope/errors.hpp"
+#include "spinescope/io.hpp"
+#include "tools/make_sample_stacks/generator.hpp"
+#include "tools/make_sample_stacks/render.hpp"
+
+namespace spinescope::gen {
+namespace {
+
+namespace fs = boost::filesystem;
+using detail::Box;
+using detail::FineBlock;
+using detail::V3;
+
+// Rays run at (y, z) = (j·f + kJitterY, k·f + kJitterZ): off every grid a mesh's rounded coordinates lie on,
+// so a ray does not hit a vertex or an edge exactly.
+constexpr double kJitterY = 3.1415926e-6, kJitterZ = 7.3890561e-6;
+constexpr double kMeshMarginUm = 2.0;   // between the mesh and the stack's faces
+constexpr double kCapGapUm = 0.05;      // spine faces whose centroid is farther than this from the surface: the cap
+constexpr double kHeadFraction = 0.15;  // the farthest 15% of a spine's vertices form its head
+
+/// Sorted x crossings of every fine row (y, z) over the mesh's (y, z) bounding box.
+class MeshRows {
+ public:
+  MeshRows(const Mesh& mesh, double f) : f_(f) {
+    if (mesh.vertices.empty() || mesh.triangles.empty()) return;
+    double lo[3] = {1e300, 1e300, 1e300}, hi[3] = {-1e300, -1e300, -1e300};
+    for (const PointUm& p : mesh.vertices) {
+      const double c[3] = {p.x_um, p.y_um, p.z_um};
+      for (int a = 0; a < 3; ++a) lo[a] = std::min(lo[a], c[a]), hi[a] = std::max(hi[a], c[a]);
+    }
+    for (int a = 0; a < 3; ++a) box_.lo[a] = lo[a] - f, box_.hi[a] = hi[a] + f;
+    my0_ = static_cast<long>(std::floor(lo[1] / f)) - 1;
+    mz0_ = static_cast<long>(std::floor(lo[2] / f)) - 1;
+    ny_ = static_cast<std::size_t>(static_cast<long>(std::ceil(hi[1] / f)) + 1 - my0_ + 1);
+    nz_ = static_cast<std::size_t>(static_cast<long>(std::ceil(hi[2] / f)) + 1 - mz0_ + 1);
+    rows_.assign(ny_ * nz_, {});
+    for (const auto& t : mesh.triangles) add_triangle(mesh, t);
+    for (auto& r : rows_) std::sort(r.begin(), r.end());
+    // A ray that still met an edge twice or slipped through a crack has an odd count: borrow a neighbour's.
+    for (std::size_t k = 0; k < nz_; ++k)
+      for (std::size_t j = 0; j < ny_; ++j) {
+        auto& r = rows_[k * ny_ + j];
+        if (r.size() % 2 == 0) continue;
+        ++odd_rows_;
+        const std::vector<double>* n = nullptr;
+        if (j > 0 && rows_[k * ny_ + j - 1].size() % 2 == 0)
+          n = &rows_[k * ny_ + j - 1];
+        else if (k > 0 && rows_[(k - 1) * ny_ + j].size() % 2 == 0)
+          n = &rows_[(k - 1) * ny_ + j];
+        r = n ? *n : std::vector<double>{};
+      }
+  }
+
+  const Box& box() const { return box_; }
+  std::size_t odd_rows() const { return odd_rows_; }
+
+  /// Adds the row coverage (exact along x) to a block.
+  void fill(FineBlock& blk) const {
+    const double f = f_;
+    const long mx_end = blk.m[0] + static_cast<long>(blk.n[0]);
+    for (std::size_t c = 0; c < blk.n[2]; ++c) {
+      const long k = blk.m[2] + static_cast<long>(c) - mz0_;
+      if (k < 0 || k >= static_cast<long>(nz_)) continue;
+      for (std::size_t b = 0; b < blk.n[1]; ++b) {
+        const long j = blk.m[1] + static_cast<long>(b) - my0_;
+        if (j < 0 || j >= static_cast<long>(ny_)) continue;
+        const auto& r = rows_[static_cast<std::size_t>(k) * ny_ + static_cast<std::size_t>(j)];
+        float* row = &blk.at(0, b, c);
+        for (std::size_t q = 0; q + 1 < r.size(); q += 2) {
+          const double x0 = r[q], x1 = r[q + 1];
+          const long m_lo = std::max(blk.m[0], static_cast<long>(std::floor(x0 / f + 0.5)));
+          const long m_hi = std::min(mx_end - 1, static_cast<long>(std::floor(x1 / f + 0.5)));
+          for (long m = m_lo; m <= m_hi; ++m) {
+            const double a = std::max(x0, (m - 0.5) * f), e = std::min(x1, (m + 0.5) * f);
+            if (e > a) row[m - blk.m[0]] += static_cast<float>((e - a) / f);
+          }
+        }
+        for (std::size_t a = 0; a < blk.n[0]; ++a) row[a] = std::min(row[a], 1.0f);
+      }
+    }
+  }
+
+  /// Σ coverage · f³ over all rows.
+  double volume_um3() const {
+    double len = 0.0;
+    for (const auto& r : rows_)
+      for (std::size_t q = 0; q + 1 < r.size(); q += 2) len += r[q + 1] - r[q];
+    return len * f_ * f_;
+  }
+
+ private:
+  void add_triangle(const Mesh& mesh, const std::array<int, 3>& t) {
+    const PointUm& a = mesh.vertices[static_cast<std::size_t>(t[0])];
+    const PointUm& b = mesh.vertices[static_cast<std::size_t>(t[1])];
+    const PointUm& c = mesh.vertices[static_cast<std::size_t>(t[2])];
+    const double area = (b.y_um - a.y_um) * (c.z_um - a.z_um) - (b.z_um - a.z_um) * (c.y_um - a.y_um);
+    if (area == 0.0) return;  // edge-on to the rays: its neighbours carry the crossing
+    const double ylo = std::min({a.y_um, b.y_um, c.y_um}), yhi = std::max({a.y_um, b.y_um, c.y_um});
+    const double zlo = std::min({a.z_um, b.z_um, c.z_um}), zhi = std::max({a.z_um, b.z_um, c.z_um});
+    const long j0 = static_cast<long>(std::ceil((ylo - kJitterY) / f_)),
+               j1 = static_cast<long>(std::floor((yhi - kJitterY) / f_));
+    const long k0 = static_cast<long>(std::ceil((zlo - kJitterZ) / f_)),
+               k1 = static_cast<long>(std::floor((zhi - kJitterZ) / f_));
+    auto edge = [](const PointUm& p, const PointUm& q, double y, double z) {
+      return (q.y_um - p.y_um) * (z - p.z_um) - (q.z_um - p.z_um) * (y - p.y_um);
+    };
+    for (long k = k0; k <= k1; ++k) {
+      const double z = k * f_ + kJitterZ;
+      for (long j = j0; j <= j1; ++j) {
+        const double y = j * f_ + kJitterY;
+        const double wa = edge(b, c, y, z), wb = edge(c, a, y, z), wc = edge(a, b, y, z);
+        const bool inside = (wa >= 0 && wb >= 0 && wc >= 0) || (wa <= 0 && wb <= 0 && wc <= 0);
+        if (!inside) continue;
+        const double x = (wa * a.x_um + wb * b.x_um + wc * c.x_um) / area;
+        rows_[static_cast<std::size_t>(k - mz0_) * ny_ + static_cast<std::size_t>(j - my0_)].push_back(x);
+      }
+    }
+  }
+
+  double f_;
+  Box box_;
+  long my0_ = 0, mz0_ = 0;
+  std::size_t ny_ = 0, nz_ = 0, odd_rows_ = 0;
+  std::vector<std::vector<double>> rows_;
+};
+
+Mesh translated(Mesh mesh, const V3& shift) {
+  for (PointUm& p : mesh.vertices) p = (V3(p) + shift).point();
+  return mesh;
+}
+
+/// Distance from @p p to a triangle (closest point by Voronoi regions, Ericson, Real-Time Collision Detection 5.1.5).
+double point_triangle_distance(const V3& p, const std::array<V3, 3>& t) {
+  const V3 &a = t[0], &b = t[1], &c = t[2];
+  const V3 ab = b - a, ac = c - a, ap = p - a;
+  const double d1 = ab.dot(ap), d2 = ac.dot(ap);
+  if (d1 <= 0 && d2 <= 0) return ap.norm();
+  const V3 bp = p - b;
+  const double d3 = ab.dot(bp), d4 = ac.dot(bp);
+  if (d3 >= 0 && d4 <= d3) return bp.norm();
+  const double vc = d1 * d4 - d3 * d2;
+  if (vc <= 0 && d1 >= 0 && d3 <= 0) return (p - (a + ab * (d1 / (d1 - d3)))).norm();
+  const V3 cp = p - c;
+  const double d5 = ab.dot(cp), d6 = ac.dot(cp);
+  if (d6 >= 0 && d5 <= d6) return cp.norm();
+  const double vb = d5 * d2 - d1 * d6;
+  if (vb <= 0 && d2 >= 0 && d6 <= 0) return (p - (a + ac * (d2 / (d2 - d6)))).norm();
+  const double va = d3 * d6 - d5 * d4;
+  if (va <= 0 && (d4 - d3) >= 0 && (d5 - d6) >= 0)
+    return (p - (b + (c - b) * ((d4 - d3) / ((d4 - d3) + (d5 - d6))))).norm();
+  const double denom = 1.0 / (va + vb + vc);
+  return (p - (a + ab * (vb * denom) + ac * (vc * denom))).norm();
+}
+
+/// Spine truth from its mesh and the whole surface (both in the stack frame).
+SpineTruth spine_truth(const Mesh& spine, const Mesh& surface) {
+  // The spine mesh follows the dendrite's surface except where it is closed off across the neck: that cap,
+  // inside the dendrite, is where the spine meets the shaft. Its faces lie off the surface mesh.
+  double lo[3] = {1e300, 1e300, 1e300}, hi[3] = {-1e300, -1e300, -1e300};
+  for (const PointUm& p : spine.vertices) {
+    const double c[3] = {p.x_um, p.y_um, p.z_um};
+    for (int a = 0; a < 3; ++a) lo[a] = std::min(lo[a], c[a]), hi[a] = std::max(hi[a], c[a]);
+  }
+  std::vector<std::array<V3, 3>> near;
+  for (const auto& tri : surface.triangles) {
+    std::array<V3, 3> f;
+    bool close = false;
+    for (int q = 0; q < 3; ++q) {
+      const PointUm& p = surface.vertices[static_cast<std::size_t>(tri[q])];
+      f[q] = V3(p);
+      close = close || (p.x_um > lo[0] - 0.5 && p.y_um > lo[1] - 0.5 && p.z_um > lo[2] - 0.5 && p.x_um < hi[0] + 0.5 &&
+                        p.y_um < hi[1] + 0.5 && p.z_um < hi[2] + 0.5);
+    }
+    if (close) near.push_back(f);
+  }
+  // Cap faces: the spine's faces off the surface mesh. Their area-weighted centroid is the centre of the opening.
+  V3 base;
+  double cap_area = 0.0;
+  for (const auto& tri : spine.triangles) {
+    const V3 a(spine.vertices[static_cast<std::size_t>(tri[0])]), b(spine.vertices[static_cast<std::size_t>(tri[1])]),
+        c(spine.vertices[static_cast<std::size_t>(tri[2])]);
+    const V3 centroid = (a + b + c) * (1.0 / 3.0);
+    double gap = std::numeric_limits<double>::max();
+    for (const auto& f : near) gap = std::min(gap, point_triangle_distance(centroid, f));
+    if (gap <= kCapGapUm) continue;
+    const double area = 0.5 * (b - a).cross(c - a).norm();
+    base = base + centroid * area;
+    cap_area += area;
+  }
+  if (cap_area > 0) {
+    base = base * (1.0 / cap_area);
+  } else {  // a spine mesh without a cap: its vertices nearest the rest of the dendrite stand in
+    V3 centre;
+    for (const PointUm& p : spine.vertices) centre = centre + V3(p);
+    centre = centre * (1.0 / static_cast<double>(spine.vertices.size()));
+    std::vector<std::pair<double, std::size_t>> depth;
+    for (std::size_t v = 0; v < spine.vertices.size(); ++v) {
+      double best = std::numeric_limits<double>::max();
+      for (const auto& f : near)
+        for (const V3& q : f)
+          if ((q - centre).norm() > 1.0) best = std::min(best, (V3(spine.vertices[v]) - q).norm());
+      depth.emplace_back(best, v);
+    }
+    std::sort(depth.begin(), depth.end());
+    const std::size_t n = std::max<std::size_t>(1, depth.size() / 10);
+    for (std::size_t q = 0; q < n; ++q) base = base + V3(spine.vertices[depth[q].second]);
+    base = base * (1.0 / static_cast<double>(n));
+  }
+
+  std::vector<std::size_t> order(spine.vertices.size());
+  for (std::size_t v = 0; v < order.size(); ++v) order[v] = v;
+  std::vector<double> reach(spine.vertices.size());
+  for (std::size_t v = 0; v < reach.size(); ++v) reach[v] = (V3(spine.vertices[v]) - base).norm();
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return reach[a] > reach[b]; });
+  const std::size_t n_head = std::max<std::size_t>(1, static_cast<std::size_t>(kHeadFraction * order.size()));
+  V3 head;
+  for (std::size_t q = 0; q < n_head; ++q) head = head + V3(spine.vertices[order[q]]);
+  head = head * (1.0 / static_cast<double>(n_head));
+
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  SpineTruth t;
+  t.dendrite_id = 1;
+  t.type = "unknown";
+  t.base = base.point();
+  t.head = head.point();
+  t.head_diameter_um = nan, t.neck_length_um = nan, t.neck_width_um = nan;
+  t.length_um = reach[order.front()];
+  return t;
+}
+
+}  // namespace
+
+Mesh read_off(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "cannot open mesh", kExitNoInput);
+  in.imbue(std::locale::classic());
+  std::string tok;
+  auto next_token = [&]() {  // the next whitespace-separated token, skipping '#' comments
+    while (in >> tok) {
+      if (tok[0] != '#') return true;
+      std::string comment;
+      std::getline(in, comment);
+    }
+    return false;
+  };
+  auto next_number = [&](const char* what) {
+    if (!next_token()) throw InputError(path, std::string("truncated: expected ") + what);
+    char* end = nullptr;
+    const double v = std::strtod(tok.c_str(), &end);
+    if (end != tok.c_str() + tok.size() || !std::isfinite(v))
+      throw InputError(path, std::string("expected ") + what + ", found '" + tok + "'");
+    return v;
+  };
+  auto next_count = [&](const char* what, double max) {
+    const double v = next_number(what);
+    if (v != std::floor(v) || v < 0 || v > max) throw InputError(path, std::string("bad ") + what + " '" + tok + "'");
+    return static_cast<long>(v);
+  };
+  if (!next_token() || tok != "OFF") throw InputError(path, "not an OFF file (no 'OFF' header)");
+  const long nv = next_count("vertex count", 5e7), nf = next_count("face count", 1e8);
+  next_count("edge count", 1e9);
+  Mesh mesh;
+  mesh.vertices.resize(static_cast<std::size_t>(nv));
+  for (auto& p : mesh.vertices) {
+    p.x_um = next_number("vertex x");
+    p.y_um = next_number("vertex y");
+    p.z_um = next_number("vertex z");
+  }
+  for (long f = 0; f < nf; ++f) {
+    const long n = next_count("face size", 1000);
+    if (n < 3) throw InputError(path, "face " + std::to_string(f) + " has fewer than 3 vertices");
+    std::vector<int> idx(static_cast<std::size_t>(n));
+    for (int& i : idx) {
+      i = static_cast<int>(next_count("vertex index", 5e7));
+      if (i >= nv) throw InputError(path, "face " + std::to_string(f) + " has a bad vertex index " + tok);
+    }
+    for (long q = 1; q + 1 < n; ++q)
+      mesh.triangles.push_back({idx[0], idx[static_cast<std::size_t>(q)], idx[static_cast<std::size_t>(q) + 1]});
+  }
+  if (mesh.triangles.empty()) throw InputError(path, "mesh has no faces");
+  return mesh;
+}
+
+double mesh_volume_um3(const Mesh& mesh) {
+  double six_v = 0.0;
+  for (const auto& t : mesh.triangles) {
+    const V3 a(mesh.vertices[static_cast<std::size_t>(t[0])]), b(mesh.vertices[static_cast<std::size_t>(t[1])]),
+        c(mesh.vertices[static_cast<std::size_t>(t[2])]);
+    six_v += a.dot(b.cross(c));
+  }
+  return std::abs(six_v) / 6.0;
+}
+
+double voxelised_volume_um3(const Mesh& mesh, double fine_voxel_um) {
+  if (!(fine_voxel_um > 0)) throw ParameterError("voxelised_volume_um3: fine_voxel_um must be > 0");
+  return MeshRows(mesh, fine_voxel_um).volume_um3();
+}
+
+Volume<float> render_mesh_expected(const Mesh& mesh, const ImagingConfig& imaging) {
+  detail::validate_imaging(imaging);
+  const MeshRows rows(mesh, imaging.fine_voxel_um);
+  return detail::render_expected(
+      {rows.box()}, [&](std::size_t, FineBlock& blk) { rows.fill(blk); }, imaging);
+}
+
+GeneratedStack render_mesh_folder(const std::string& folder, const ImagingConfig& imaging) {
+  detail::validate_imaging(imaging, false);
+  const fs::path dir(folder);
+  const fs::path surface_path = dir / "surface_mesh.off";
+  if (!fs::is_regular_file(surface_path)) throw InputError(folder, "no surface_mesh.off in this folder", kExitNoInput);
+  const Mesh raw_surface = read_off(surface_path.string());
+  std::map<int, fs::path> spine_paths;  // by k, so spine_10 follows spine_9
+  for (auto it = fs::directory_iterator(dir); it != fs::directory_iterator(); ++it) {
+    const std::string name = it->path().filename().string();
+    if (name.size() > 10 && name.compare(0, 6, "spine_") == 0 && it->path().extension() == ".off") {
+      const std::string digits = name.substr(6, name.size() - 10);
+      if (!digits.empty() && std::all_of(digits.begin(), digits.end(), ::isdigit))
+        spine_paths[std::stoi(digits)] = it->path();
+    }
+  }
+
+  double lo[3] = {1e300, 1e300, 1e300}, hi[3] = {-1e300, -1e300, -1e300};
+  for (const PointUm& p : raw_surface.vertices) {
+    const double c[3] = {p.x_um, p.y_um, p.z_um};
+    for (int a = 0; a < 3; ++a) lo[a] = std::min(lo[a], c[a]), hi[a] = std::max(hi[a], c[a]);
+  }
+  const V3 shift(kMeshMarginUm - lo[0], kMeshMarginUm - lo[1], kMeshMarginUm - lo[2]);
+  ImagingConfig im = imaging;
+  const double sp[3] = {im.spacing.x_um, im.spacing.y_um, im.spacing.z_um};
+  std::size_t n[3];
+  for (int a = 0; a < 3; ++a)
+    n[a] = static_cast<std::size_t>(std::ceil((hi[a] - lo[a] + 2 * kMeshMarginUm) / sp[a])) + 1;
+  im.nx = n[0], im.ny = n[1], im.nz = n[2];
+  const Mesh surface = translated(raw_surface, shift);
+
+  GeneratedStack out;
+  const Volume<float> expected = render_mesh_expected(surface, im);
+  out.image = im.noise ? detail::apply_camera(expected, im) : detail::apply_camera_noiseless(expected, im);
+  for (const auto& [k, path] : spine_paths) {
+    SpineTruth t = spine_truth(translated(read_off(path.string()), shift), surface);
+    t.spine_id = k + 1;  // spine_<k>.off, counted from 1 as everywhere else
+    out.spines.push_back(t);
+  }
+  DendriteTruth d;
+  d.dendrite_id = 1;
+  d.length_um = std::numeric_limits<double>::quiet_NaN();
+  d.mean_radius_um = std::numeric_limits<double>::quiet_NaN();
+  out.dendrites.push_back(d);
+  return out;
+}
+
+}  // namespace spinescope::gen
