@@ -5,6 +5,8 @@
 /// Our own libtiff reader: ITK's TIFF reader drops the z spacing and ignores ImageJ metadata; OpenCV returns
 /// no calibration. Refusals are InputError "FILE: reason" (exit 65; 66 for a missing file).
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -19,6 +21,7 @@ struct LoadOptions {
   int channel = 0;                    ///< 1-based; 0 = the file must have exactly one channel
   int frame = 0;                      ///< 1-based; 0 = the file must have exactly one time point
   bool allow_single_plane = false;    ///< a 2-D image is refused unless this is set
+  std::function<void(double)> progress;  ///< called with the fraction (0..1) of pages read; may throw to cancel
 };
 
 /// @brief Everything known about a stack without reading its pixels.
@@ -30,6 +33,8 @@ struct StackHeader {
   std::string format;         ///< "tiff", "bigtiff", "imagej", "ome"
   Spacing spacing;            ///< µm (after the override, if any)
   SpacingSource spacing_source = SpacingSource::kUnknown;
+  std::size_t pages = 0;      ///< image pages in the file (all channels and frames)
+  std::map<std::string, std::string> metadata;  ///< notes: "container", "compression", "layout", "unit", ...
 };
 
 /// @brief Reads and validates the header only (for --dry-run): throws InputError on every refusal that
