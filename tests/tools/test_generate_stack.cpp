@@ -60,9 +60,8 @@ std::string neuronstudio_type(const SpineTruth& s) {
   if (std::isnan(s.head_diameter_um)) return s.length_um / s.neck_width_um > 2.5 ? "filopodium" : "stubby";
   const double neck = std::isnan(s.neck_width_um) ? s.head_diameter_um : s.neck_width_um;
   const bool headed = s.neck_length_um > 0 && s.head_diameter_um / neck > 1.1;
-  if (s.length_um / s.head_diameter_um > 2.5) return "thin";
-  if (headed) return s.head_diameter_um >= 0.5 ? "mushroom" : "thin";
-  return "stubby";
+  if (headed) return s.head_diameter_um >= 0.35 ? "mushroom" : "thin";
+  return s.length_um / s.head_diameter_um > 2.5 ? "thin" : "stubby";
 }
 
 GeneratorConfig small_config(std::uint64_t seed) {

@@ -160,7 +160,7 @@ SpineBuild make_spine(Random& rng, const Dendrite& d, std::size_t i, const std::
     add_axis_spheres(s, base, v, std::max(0.0, len - dh / 2), dh / 2);
   } else if (type == "mushroom" || type == "thin") {
     const bool mushroom = type == "mushroom";
-    const double dh = mushroom ? rng.uniform(0.6, 1.0) : rng.uniform(0.3, 0.45);
+    const double dh = mushroom ? rng.uniform(0.6, 1.0) : rng.uniform(0.25, 0.33);
     const double wn = mushroom ? rng.uniform(0.15, 0.25) : rng.uniform(0.12, std::min(0.2, dh / 1.4));
     const double ln = mushroom ? rng.uniform(std::max(0.4, 1.0 - dh), std::min({1.0, 1.3 * dh, 2.0 - dh}))
                                : rng.uniform(std::max(0.6, 1.0 - dh), std::min(1.4, 2.0 - dh));

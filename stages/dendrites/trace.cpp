@@ -1,0 +1,676 @@
+#include "stages/dendrites/trace.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+namespace spinescope::stages::dendrites {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+struct Vec3 {
+  double x = 0, y = 0, z = 0;
+};
+Vec3 operator+(Vec3 a, Vec3 b) { return {a.x + b.x, a.y + b.y, a.z + b.z}; }
+Vec3 operator-(Vec3 a, Vec3 b) { return {a.x - b.x, a.y - b.y, a.z - b.z}; }
+Vec3 operator*(double s, Vec3 a) { return {s * a.x, s * a.y, s * a.z}; }
+double dot(Vec3 a, Vec3 b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
+double norm(Vec3 a) { return std::sqrt(dot(a, a)); }
+Vec3 unit(Vec3 a) {
+  const double n = norm(a);
+  return n > 1e-12 ? (1.0 / n) * a : Vec3{};
+}
+
+using Polyline = std::vector<Vec3>;
+
+double polyline_length(const Polyline& p) {
+  double sum = 0.0;
+  for (std::size_t n = 1; n < p.size(); ++n) sum += norm(p[n] - p[n - 1]);
+  return sum;
+}
+
+// The point at arc length @p s from the start (clamped to the ends).
+Vec3 point_at(const Polyline& p, double s) {
+  if (p.empty()) return {};
+  for (std::size_t n = 1; n < p.size(); ++n) {
+    const double seg = norm(p[n] - p[n - 1]);
+    if (s <= seg) return seg > 0 ? p[n - 1] + (s / seg) * (p[n] - p[n - 1]) : p[n];
+    s -= seg;
+  }
+  return p.back();
+}
+
+// Points every @p step along @p p, ends included.
+Polyline resample(const Polyline& p, double step) {
+  const double length = polyline_length(p);
+  const int count = std::max(1, static_cast<int>(std::ceil(length / step)));
+  Polyline out;
+  out.reserve(count + 1);
+  std::size_t seg = 1;
+  double seg_start = 0.0;
+  for (int n = 0; n <= count; ++n) {
+    const double s = length * n / count;
+    while (seg + 1 < p.size() && seg_start + norm(p[seg] - p[seg - 1]) < s) {
+      seg_start += norm(p[seg] - p[seg - 1]);
+      ++seg;
+    }
+    if (p.size() < 2) {
+      out.push_back(p.front());
+      continue;
+    }
+    const double l = norm(p[seg] - p[seg - 1]);
+    const double t = l > 0 ? std::clamp((s - seg_start) / l, 0.0, 1.0) : 0.0;
+    out.push_back(p[seg - 1] + t * (p[seg] - p[seg - 1]));
+  }
+  return out;
+}
+
+// Moving average over @p window_um of a uniformly resampled polyline; the window shrinks symmetrically near the
+// ends so both ends stay where they are (branches keep meeting at their junction).
+Polyline smooth(const Polyline& p, double window_um, double step) {
+  const long n = static_cast<long>(p.size());
+  const long half = static_cast<long>(std::lround(0.5 * window_um / step));
+  if (half < 1 || n < 3) return p;
+  std::vector<Vec3> prefix(n + 1);
+  for (long i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + p[i];
+  Polyline out(n);
+  for (long i = 0; i < n; ++i) {
+    const long h = std::min({half, i, n - 1 - i});
+    out[i] = (1.0 / (2 * h + 1)) * (prefix[i + h + 1] - prefix[i - h]);
+  }
+  return out;
+}
+
+struct Vertex {
+  Vec3 p;
+  double r = 0.0;
+  std::vector<int> edges;
+  bool alive = true;
+};
+
+struct Edge {
+  int a = -1, b = -1;
+  Polyline pts;  // from a to b, both vertex positions included
+  bool alive = true;
+};
+
+struct Candidate {
+  Vec3 base, tip;
+};
+
+class Graph {
+ public:
+  std::vector<Vertex> v;
+  std::vector<Edge> e;
+
+  int degree(int vi) const {
+    int d = 0;
+    for (int ei : v[vi].edges) d += (e[ei].a == vi) + (e[ei].b == vi);
+    return d;
+  }
+  int other(int ei, int vi) const { return e[ei].a == vi ? e[ei].b : e[ei].a; }
+  double length(int ei) const { return polyline_length(e[ei].pts); }
+  Polyline from(int ei, int vi) const {
+    Polyline p = e[ei].pts;
+    if (e[ei].a != vi) std::reverse(p.begin(), p.end());
+    return p;
+  }
+  void detach(int ei, int vi) {
+    auto& list = v[vi].edges;
+    list.erase(std::remove(list.begin(), list.end(), ei), list.end());
+  }
+  void remove_edge(int ei) {
+    e[ei].alive = false;
+    detach(ei, e[ei].a);
+    detach(ei, e[ei].b);
+  }
+  int add_edge(int a, int b, Polyline pts) {
+    e.push_back(Edge{a, b, std::move(pts), true});
+    const int ei = static_cast<int>(e.size()) - 1;
+    v[a].edges.push_back(ei);
+    if (b != a) v[b].edges.push_back(ei);
+    return ei;
+  }
+  // Joins edges e1 (ending at vi) and e2 (starting at vi) into one edge; vi keeps its other edges.
+  int join(int e1, int e2, int vi) {
+    Polyline p = from(e1, vi);
+    std::reverse(p.begin(), p.end());
+    const Polyline q = from(e2, vi);
+    p.insert(p.end(), q.begin() + 1, q.end());
+    const int a = other(e1, vi), b = other(e2, vi);
+    remove_edge(e1);
+    remove_edge(e2);
+    return add_edge(a, b, std::move(p));
+  }
+  // Merges the two edges of a degree-2 vertex.
+  bool dissolve(int vi) {
+    if (degree(vi) != 2 || v[vi].edges.size() != 2) return false;
+    join(v[vi].edges[0], v[vi].edges[1], vi);
+    v[vi].alive = false;
+    return true;
+  }
+  // Unit direction of edge @p ei leaving vertex @p vi, measured beyond the vertex's radius.
+  Vec3 direction(int ei, int vi) const {
+    const Polyline p = from(ei, vi);
+    const double length = polyline_length(p);
+    const double s1 = std::min(v[vi].r, length / 3.0), s2 = std::min(s1 + 2.0, length);
+    return unit(point_at(p, s2) - point_at(p, s1));
+  }
+};
+
+// Skeleton voxels -> vertices (ends, junction clusters) and edges (voxel paths between them).
+Graph build_graph(const Volume<std::uint8_t>& skel, const Volume<float>& radius) {
+  const Spacing sp = skel.spacing();
+  std::vector<std::size_t> voxels;
+  for (std::size_t n = 0; n < skel.size(); ++n)
+    if (skel[n]) voxels.push_back(n);
+  std::unordered_map<std::size_t, int> id;
+  for (std::size_t t = 0; t < voxels.size(); ++t) id[voxels[t]] = static_cast<int>(t);
+  const long nx = static_cast<long>(skel.nx()), ny = static_cast<long>(skel.ny());
+  auto coords = [&](std::size_t n, long* i, long* j, long* k) {
+    *i = static_cast<long>(n % nx), *j = static_cast<long>((n / nx) % ny), *k = static_cast<long>(n / (nx * ny));
+  };
+  auto position = [&](std::size_t n) {
+    long i, j, k;
+    coords(n, &i, &j, &k);
+    return Vec3{i * sp.x_um, j * sp.y_um, k * sp.z_um};
+  };
+  std::vector<std::vector<int>> nbrs(voxels.size());
+  for (std::size_t t = 0; t < voxels.size(); ++t) {
+    long i, j, k;
+    coords(voxels[t], &i, &j, &k);
+    for (int dz = -1; dz <= 1; ++dz)
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx) {
+          if (!dx && !dy && !dz) continue;
+          if (!skel.inside(i + dx, j + dy, k + dz)) continue;
+          auto it = id.find(skel.index(i + dx, j + dy, k + dz));
+          if (it != id.end()) nbrs[t].push_back(it->second);
+        }
+  }
+  // Vertex clusters: ends (one neighbour) and 26-connected groups of junction voxels (three or more).
+  Graph g;
+  std::vector<int> vertex_of(voxels.size(), -1);
+  for (std::size_t t = 0; t < voxels.size(); ++t) {
+    const std::size_t d = nbrs[t].size();
+    if (d == 2 || vertex_of[t] >= 0) continue;
+    const int vi = static_cast<int>(g.v.size());
+    g.v.push_back({});
+    std::vector<int> stack{static_cast<int>(t)}, members;
+    vertex_of[t] = vi;
+    while (!stack.empty()) {
+      const int u = stack.back();
+      stack.pop_back();
+      members.push_back(u);
+      if (nbrs[u].size() < 3) continue;
+      for (int w : nbrs[u])
+        if (vertex_of[w] < 0 && nbrs[w].size() >= 3) vertex_of[w] = vi, stack.push_back(w);
+    }
+    Vec3 sum;
+    double r = 0.0;
+    for (int u : members) sum = sum + position(voxels[u]), r = std::max(r, static_cast<double>(radius[voxels[u]]));
+    g.v[vi].p = (1.0 / members.size()) * sum;
+    g.v[vi].r = r;
+  }
+  // Edges: walk from every vertex voxel along each neighbour that is not in the same cluster.
+  std::vector<char> used(voxels.size(), 0);
+  std::map<std::pair<int, int>, int> direct;  // vertex-voxel pairs joined without interior voxels
+  for (std::size_t t = 0; t < voxels.size(); ++t) {
+    const int va = vertex_of[t];
+    if (va < 0) continue;
+    for (int first : nbrs[t]) {
+      if (vertex_of[first] == va) continue;
+      if (vertex_of[first] >= 0) {
+        const auto key = std::minmax(static_cast<int>(t), first);
+        if (direct.count(key)) continue;
+        direct[key] = 1;
+        g.add_edge(va, vertex_of[first], {g.v[va].p, g.v[vertex_of[first]].p});
+        continue;
+      }
+      if (used[first]) continue;
+      Polyline pts{g.v[va].p};
+      int prev = static_cast<int>(t), cur = first;
+      while (vertex_of[cur] < 0) {
+        used[cur] = 1;
+        pts.push_back(position(voxels[cur]));
+        int next = -1;
+        for (int w : nbrs[cur])
+          if (w != prev) {
+            next = w;
+            break;
+          }
+        if (next < 0 || (used[next] && vertex_of[next] < 0)) break;
+        prev = cur;
+        cur = next;
+      }
+      if (vertex_of[cur] < 0) continue;  // a path that ran into itself: a ring without ends, dropped
+      pts.push_back(g.v[vertex_of[cur]].p);
+      g.add_edge(va, vertex_of[cur], std::move(pts));
+    }
+  }
+  return g;
+}
+
+bool near_face(const Vec3& p, double margin, const PointUm& box) {
+  return p.x < margin || p.y < margin || p.z < margin || box.x_um - p.x < margin || box.y_um - p.y < margin ||
+         box.z_um - p.z < margin;
+}
+
+// Component label of every vertex (union over alive edges).
+std::vector<int> components(const Graph& g) {
+  std::vector<int> parent(g.v.size());
+  std::iota(parent.begin(), parent.end(), 0);
+  std::function<int(int)> find = [&](int x) { return parent[x] == x ? x : parent[x] = find(parent[x]); };
+  for (const auto& e : g.e)
+    if (e.alive) parent[find(e.a)] = find(e.b);
+  std::vector<int> out(g.v.size());
+  for (std::size_t i = 0; i < g.v.size(); ++i) out[i] = find(static_cast<int>(i));
+  return out;
+}
+
+}  // namespace
+
+TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<float>& radius_um,
+                           const PointUm& box, const TraceOptions& o) {
+  Graph g = build_graph(skeleton, radius_um);
+  const double voxel_um = std::max({skeleton.spacing().x_um, skeleton.spacing().y_um, skeleton.spacing().z_um});
+  auto is_boundary_end = [&](int vi) { return near_face(g.v[vi].p, g.v[vi].r + voxel_um + 0.3, box); };
+
+  // Short self-loops and short parallel edges come from small holes in the mask.
+  for (std::size_t ei = 0; ei < g.e.size(); ++ei)
+    if (g.e[ei].alive && g.e[ei].a == g.e[ei].b && g.length(static_cast<int>(ei)) < 4.0 * o.max_spine_length_um)
+      g.remove_edge(static_cast<int>(ei));
+  for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
+    if (!g.e[ei].alive) continue;
+    for (std::size_t ej = ei + 1; ej < g.e.size(); ++ej) {
+      if (!g.e[ej].alive || !g.e[ei].alive) continue;
+      const bool same = (g.e[ei].a == g.e[ej].a && g.e[ei].b == g.e[ej].b) ||
+                        (g.e[ei].a == g.e[ej].b && g.e[ei].b == g.e[ej].a);
+      if (!same) continue;
+      const double li = g.length(static_cast<int>(ei)), lj = g.length(static_cast<int>(ej));
+      if (std::max(li, lj) < o.max_spine_length_um) g.remove_edge(static_cast<int>(li > lj ? ei : ej));
+    }
+  }
+  for (std::size_t vi = 0; vi < g.v.size(); ++vi) g.dissolve(static_cast<int>(vi));
+
+  // Spines: prune the shortest terminal side branch first, then re-join what it split.
+  std::vector<Candidate> candidates;
+  // Where a dendrite leaves the stack its skeleton may fork into several ends on the face: the one that
+  // continues the dendrite straightest stays, the others are twigs.
+  auto is_twig_end = [&](int ej, int junction) {
+    const int end = g.other(ej, junction);
+    return g.e[ej].a != g.e[ej].b && g.degree(end) == 1 && is_boundary_end(end);
+  };
+  auto better_boundary_twig = [&](int ei, int junction) {
+    int main = -1;
+    for (int ej : g.v[junction].edges)
+      if (g.e[ej].a != g.e[ej].b && !is_twig_end(ej, junction) && (main < 0 || g.length(ej) > g.length(main)))
+        main = ej;
+    auto score = [&](int ej) {
+      return main < 0 ? g.length(ej) : -dot(g.direction(ej, junction), g.direction(main, junction));
+    };
+    for (int ej : g.v[junction].edges)
+      if (ej != ei && is_twig_end(ej, junction) && score(ej) >= score(ei)) return true;
+    return false;
+  };
+  for (;;) {
+    int best = -1, best_end = -1, best_junction = -1;
+    double best_length = 1e300;
+    for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
+      const Edge& e = g.e[ei];
+      if (!e.alive || e.a == e.b) continue;
+      for (int end : {e.a, e.b}) {
+        const int junction = end == e.a ? e.b : e.a;
+        if (g.degree(end) != 1 || g.degree(junction) < 3) continue;
+        const double length = g.length(static_cast<int>(ei));
+        if (is_boundary_end(end) && !better_boundary_twig(static_cast<int>(ei), junction)) continue;
+        if (length - g.v[junction].r < o.max_spine_length_um && length < best_length)
+          best = static_cast<int>(ei), best_end = end, best_junction = junction, best_length = length;
+      }
+    }
+    if (best < 0) break;
+    const Polyline p = g.from(best, best_junction);
+    if (best_length - g.v[best_junction].r > 0.2)
+      candidates.push_back({point_at(p, std::min(g.v[best_junction].r, best_length)), p.back()});
+    g.remove_edge(best);
+    g.v[best_end].alive = false;
+    g.dissolve(best_junction);
+  }
+
+  // Junction clusters: contract short edges between junctions (the two sides of a crossing).
+  for (;;) {
+    int best = -1;
+    double best_length = 1e300;
+    for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
+      const Edge& e = g.e[ei];
+      if (!e.alive || e.a == e.b || g.degree(e.a) < 3 || g.degree(e.b) < 3) continue;
+      const double length = g.length(static_cast<int>(ei));
+      // Two dendrites crossing at an angle theta leave junctions about (r_a + r_b) / sin(theta) apart.
+      const double limit = std::clamp(2.0 * (g.v[e.a].r + g.v[e.b].r), 1.0, 4.0);
+      if (length < limit && length < best_length) best = static_cast<int>(ei), best_length = length;
+    }
+    if (best < 0) break;
+    const int a = g.e[best].a, b = g.e[best].b;
+    const Vec3 centre = point_at(g.e[best].pts, 0.5 * best_length);
+    g.remove_edge(best);
+    for (int ei : std::vector<int>(g.v[b].edges)) {
+      Edge& e = g.e[ei];
+      if (e.a == b) e.a = a;
+      if (e.b == b) e.b = a;
+      g.v[a].edges.push_back(ei);
+    }
+    for (int ei : g.v[a].edges) {
+      if (g.e[ei].a == a) g.e[ei].pts.front() = centre;
+      if (g.e[ei].b == a) g.e[ei].pts.back() = centre;
+    }
+    std::sort(g.v[a].edges.begin(), g.v[a].edges.end());
+    g.v[a].edges.erase(std::unique(g.v[a].edges.begin(), g.v[a].edges.end()), g.v[a].edges.end());
+    g.v[b].edges.clear();
+    g.v[b].alive = false;
+    g.v[a].p = centre;
+    g.v[a].r = std::max(g.v[a].r, g.v[b].r);
+  }
+
+  for (std::size_t ei = 0; ei < g.e.size(); ++ei)
+    if (g.e[ei].alive && g.e[ei].a == g.e[ei].b && g.length(static_cast<int>(ei)) < 4.0 * o.max_spine_length_um)
+      g.remove_edge(static_cast<int>(ei));
+
+  // Crossings (four or more branches): pair the branches by straightest continuation; each pair becomes one
+  // branch through the crossing, so no length is counted twice and each dendrite stays one chain.
+  const double min_score = std::cos(o.crossing_angle_deg * kPi / 180.0);
+  for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
+    const int v = static_cast<int>(vi);
+    if (!g.v[v].alive || g.degree(v) < 4) continue;
+    std::vector<int> edges;
+    for (int ei : g.v[v].edges)
+      if (g.e[ei].a != g.e[ei].b) edges.push_back(ei);
+    struct Pair {
+      double score;
+      int i, j;
+    };
+    std::vector<Pair> pairs;
+    for (std::size_t i = 0; i < edges.size(); ++i)
+      for (std::size_t j = i + 1; j < edges.size(); ++j)
+        pairs.push_back({-dot(g.direction(edges[i], v), g.direction(edges[j], v)), static_cast<int>(i),
+                         static_cast<int>(j)});
+    std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.score > b.score; });
+    std::vector<char> taken(edges.size(), 0);
+    for (const Pair& p : pairs) {
+      if (p.score < min_score || taken[p.i] || taken[p.j]) continue;
+      taken[p.i] = taken[p.j] = 1;
+      // Through the crossing in a straight line between the two arms cut back beyond the disturbed zone (two
+      // dendrites crossing at different depths must not both detour through one centre point).
+      const double near = g.v[v].r + 1.0;
+      Polyline path;
+      for (int side = 0; side < 2; ++side) {
+        const Polyline arm = g.from(edges[side == 0 ? p.i : p.j], v);
+        const double length = polyline_length(arm);
+        const double cut = std::min(near, 0.4 * length);
+        Polyline kept;
+        double s_acc = 0.0;
+        kept.push_back(point_at(arm, cut));
+        for (std::size_t n = 1; n < arm.size(); ++n) {
+          s_acc += norm(arm[n] - arm[n - 1]);
+          if (s_acc > cut) kept.push_back(arm[n]);
+        }
+        if (side == 0) std::reverse(kept.begin(), kept.end());
+        path.insert(path.end(), kept.begin(), kept.end());
+      }
+      const int a = g.other(edges[p.i], v), b = g.other(edges[p.j], v);
+      g.remove_edge(edges[p.i]);
+      g.remove_edge(edges[p.j]);
+      g.add_edge(a, b, std::move(path));
+    }
+  }
+  for (std::size_t vi = 0; vi < g.v.size(); ++vi)
+    if (g.v[vi].alive) g.dissolve(static_cast<int>(vi));
+
+  // Branch points: the skeleton's junction sits where the largest ball fits, off the true branch point; move it
+  // to the least-squares meeting point of the straight continuations of its branches.
+  for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
+    const int v = static_cast<int>(vi);
+    if (!g.v[v].alive || g.degree(v) < 3) continue;
+    const double near = g.v[v].r + 0.5;
+    double m[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}, rhs[3] = {0, 0, 0};
+    bool usable = true;
+    for (int ei : g.v[v].edges) {
+      const Polyline p = g.from(ei, v);
+      const double length = polyline_length(p);
+      if (g.e[ei].a == g.e[ei].b || length < near + 1.0) {
+        usable = false;
+        break;
+      }
+      const Vec3 q0 = point_at(p, near), q1 = point_at(p, std::min(near + 3.0, length));
+      const Vec3 d = unit(q1 - q0);
+      const double dd[3] = {d.x, d.y, d.z}, qq[3] = {q0.x, q0.y, q0.z};
+      for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 3; ++c) {
+          const double a = (r == c ? 1.0 : 0.0) - dd[r] * dd[c];
+          m[r][c] += a;
+          rhs[r] += a * qq[c];
+        }
+    }
+    if (!usable) continue;
+    const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+                       m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+                       m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+    if (std::abs(det) < 1e-3) continue;
+    auto solve = [&](int col) {
+      double t[3][3];
+      for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < 3; ++c) t[r][c] = c == col ? rhs[r] : m[r][c];
+      return (t[0][0] * (t[1][1] * t[2][2] - t[1][2] * t[2][1]) - t[0][1] * (t[1][0] * t[2][2] - t[1][2] * t[2][0]) +
+              t[0][2] * (t[1][0] * t[2][1] - t[1][1] * t[2][0])) /
+             det;
+    };
+    const Vec3 x{solve(0), solve(1), solve(2)};
+    if (norm(x - g.v[v].p) > 2.0 * g.v[v].r + 1.0) continue;
+    for (int ei : g.v[v].edges) {
+      const Polyline p = g.from(ei, v);
+      Polyline kept{x};
+      double s_acc = 0.0;
+      for (std::size_t n = 1; n < p.size(); ++n) {
+        s_acc += norm(p[n] - p[n - 1]);
+        if (s_acc > near) kept.push_back(p[n]);
+      }
+      if (g.e[ei].a != v) std::reverse(kept.begin(), kept.end());
+      g.e[ei].pts = std::move(kept);
+    }
+    g.v[v].p = x;
+  }
+
+  // Gaps: join two aligned ends of different pieces.
+  {
+    const std::vector<int> comp = components(g);
+    struct Gap {
+      double d;
+      int u, w;
+    };
+    std::vector<Gap> gaps;
+    std::vector<int> ends;
+    for (std::size_t vi = 0; vi < g.v.size(); ++vi)
+      if (g.v[vi].alive && g.degree(static_cast<int>(vi)) == 1 && !is_boundary_end(static_cast<int>(vi)))
+        ends.push_back(static_cast<int>(vi));
+    for (std::size_t a = 0; a < ends.size(); ++a)
+      for (std::size_t b = a + 1; b < ends.size(); ++b) {
+        const int u = ends[a], w = ends[b];
+        if (comp[u] == comp[w]) continue;
+        const Vec3 uw = g.v[w].p - g.v[u].p;
+        const double d = norm(uw);
+        if (d > o.gap_um + g.v[u].r + g.v[w].r) continue;
+        const Vec3 out_u = -1.0 * g.direction(g.v[u].edges[0], u), out_w = -1.0 * g.direction(g.v[w].edges[0], w);
+        if (d > 1e-9 && (dot(out_u, unit(uw)) < 0.5 || dot(out_w, -1.0 * unit(uw)) < 0.5)) continue;
+        gaps.push_back({d, u, w});
+      }
+    std::stable_sort(gaps.begin(), gaps.end(), [](const Gap& a, const Gap& b) { return a.d < b.d; });
+    for (const Gap& gap : gaps) {
+      if (!g.v[gap.u].alive || !g.v[gap.w].alive || g.degree(gap.u) != 1 || g.degree(gap.w) != 1) continue;
+      const int eu = g.v[gap.u].edges[0], ew = g.v[gap.w].edges[0];
+      if (eu == ew) continue;
+      Polyline p = g.from(eu, gap.u);
+      std::reverse(p.begin(), p.end());
+      const Polyline q = g.from(ew, gap.w);
+      p.insert(p.end(), q.begin(), q.end());
+      const int a = g.other(eu, gap.u), b = g.other(ew, gap.w);
+      g.remove_edge(eu);
+      g.remove_edge(ew);
+      g.v[gap.u].alive = g.v[gap.w].alive = false;
+      g.add_edge(a, b, std::move(p));
+    }
+  }
+
+  // Ends near a face of the stack reach it: thinning stops about one radius short and bends along the cut
+  // face, so the last stretch is replaced by the straight continuation of the dendrite to the face.
+  for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
+    const int v = static_cast<int>(vi);
+    if (!g.v[v].alive || g.degree(v) != 1 || !is_boundary_end(v)) continue;
+    const int ei = g.v[v].edges[0];
+    const Polyline from_end = g.from(ei, v);
+    const double length = polyline_length(from_end);
+    const double cut = std::min(std::max(2.0 * g.v[v].r, 1.5) + 0.5, length / 3.0);
+    const Vec3 start = point_at(from_end, cut);
+    const Vec3 out = unit(start - point_at(from_end, std::min(cut + 4.0, length)));
+    double t = 1e300;
+    const double pc[3] = {start.x, start.y, start.z}, dc[3] = {out.x, out.y, out.z},
+                 hi[3] = {box.x_um, box.y_um, box.z_um};
+    for (int axis = 0; axis < 3; ++axis) {
+      if (dc[axis] > 1e-6) t = std::min(t, (hi[axis] - pc[axis]) / dc[axis]);
+      if (dc[axis] < -1e-6) t = std::min(t, -pc[axis] / dc[axis]);
+    }
+    if (!(t >= 0.0) || t > cut + g.v[v].r + 2.0 * voxel_um) continue;
+    const Vec3 q = start + t * out;
+    Polyline kept{q, start};
+    double s_acc = 0.0;
+    for (std::size_t n = 1; n < from_end.size(); ++n) {
+      s_acc += norm(from_end[n] - from_end[n - 1]);
+      if (s_acc > cut) kept.push_back(from_end[n]);
+    }
+    Edge& e = g.e[ei];
+    if (e.a != v) std::reverse(kept.begin(), kept.end());
+    e.pts = std::move(kept);
+    g.v[v].p = q;
+  }
+
+  // Small rings (a spine head touching the shaft, a hole in the mask) are no dendrite length.
+  for (std::size_t ei = 0; ei < g.e.size(); ++ei)
+    if (g.e[ei].alive && g.e[ei].a == g.e[ei].b && g.length(static_cast<int>(ei)) < 4.0 * o.max_spine_length_um)
+      g.remove_edge(static_cast<int>(ei));
+  for (std::size_t vi = 0; vi < g.v.size(); ++vi)
+    if (g.v[vi].alive) g.dissolve(static_cast<int>(vi));
+
+  // Pieces too short to be dendrite (puncta, debris, spine heads whose neck is too dim) go; their points are
+  // kept to offer the ones near a dendrite as detached spine candidates.
+  std::map<int, Polyline> detached;
+  {
+    const std::vector<int> comp = components(g);
+    std::map<int, double> total;
+    for (std::size_t ei = 0; ei < g.e.size(); ++ei)
+      if (g.e[ei].alive) total[comp[g.e[ei].a]] += g.length(static_cast<int>(ei));
+    for (std::size_t ei = 0; ei < g.e.size(); ++ei)
+      if (g.e[ei].alive && total[comp[g.e[ei].a]] < o.min_dendrite_length_um) {
+        auto& pts = detached[comp[g.e[ei].a]];
+        pts.insert(pts.end(), g.e[ei].pts.begin(), g.e[ei].pts.end());
+        g.remove_edge(static_cast<int>(ei));
+      }
+    for (std::size_t vi = 0; vi < g.v.size(); ++vi)
+      if (g.v[vi].alive && g.v[vi].edges.empty() && !total.count(comp[vi])) detached[comp[vi]].push_back(g.v[vi].p);
+  }
+
+  // Output: smoothed, resampled branches; dendrite = connected component; parents by breadth-first search from
+  // the longest branch of each dendrite.
+  TraceResult result;
+  const std::vector<int> comp = components(g);
+  std::vector<int> alive_edges;
+  for (std::size_t ei = 0; ei < g.e.size(); ++ei)
+    if (g.e[ei].alive) alive_edges.push_back(static_cast<int>(ei));
+  std::map<int, int> dendrite_of_comp;
+  for (int ei : alive_edges)
+    if (!dendrite_of_comp.count(comp[g.e[ei].a]))
+      dendrite_of_comp[comp[g.e[ei].a]] = static_cast<int>(dendrite_of_comp.size());
+  constexpr double kFineStep = 0.05;
+  std::vector<int> branch_of_edge(g.e.size(), -1);
+  for (int ei : alive_edges) {
+    DendriteBranch b;
+    b.id = static_cast<int>(result.graph.branches.size());
+    b.dendrite_id = dendrite_of_comp[comp[g.e[ei].a]];
+    const Polyline fine = smooth(resample(g.e[ei].pts, kFineStep), o.smoothing_um, kFineStep);
+    const Polyline nodes = resample(fine, o.node_step_um);
+    const double ra = g.v[g.e[ei].a].r, rb = g.v[g.e[ei].b].r;
+    for (std::size_t n = 0; n < nodes.size(); ++n) {
+      const double f = nodes.size() > 1 ? static_cast<double>(n) / (nodes.size() - 1) : 0.0;
+      b.nodes.push_back({nodes[n].x, nodes[n].y, nodes[n].z, ra + f * (rb - ra)});
+    }
+    branch_of_edge[ei] = b.id;
+    result.graph.branches.push_back(std::move(b));
+  }
+  {
+    std::map<int, std::vector<int>> by_dendrite;
+    for (int ei : alive_edges) by_dendrite[dendrite_of_comp[comp[g.e[ei].a]]].push_back(ei);
+    for (auto& [d, edges] : by_dendrite) {
+      int root = edges.front();
+      for (int ei : edges)
+        if (g.length(ei) > g.length(root)) root = ei;
+      std::vector<char> seen(g.e.size(), 0);
+      std::vector<int> queue{root};
+      seen[root] = 1;
+      for (std::size_t q = 0; q < queue.size(); ++q) {
+        const int ei = queue[q];
+        for (int vi : {g.e[ei].a, g.e[ei].b})
+          for (int ej : g.v[vi].edges)
+            if (g.e[ej].alive && !seen[ej]) {
+              seen[ej] = 1;
+              result.graph.branches[branch_of_edge[ej]].parent_branch = branch_of_edge[ei];
+              queue.push_back(ej);
+            }
+      }
+    }
+  }
+  // A detached piece within spine reach of a dendrite: base on the shaft surface towards its farthest point.
+  auto nearest_node = [&](const Vec3& p, double* d, const DendriteNode** node, int* dendrite) {
+    *d = 1e300;
+    for (const auto& b : result.graph.branches)
+      for (const auto& n : b.nodes) {
+        const double dn = norm(Vec3{n.x_um, n.y_um, n.z_um} - p);
+        if (dn < *d) *d = dn, *node = &n, *dendrite = b.dendrite_id;
+      }
+  };
+  for (const auto& [c, pts] : detached) {
+    double best = -1.0, d = 0.0;
+    Vec3 tip;
+    const DendriteNode* node = nullptr;
+    int dendrite = -1;
+    for (const Vec3& p : pts) {
+      nearest_node(p, &d, &node, &dendrite);
+      if (node && d > best) best = d, tip = p;
+    }
+    if (!node) continue;
+    nearest_node(tip, &d, &node, &dendrite);
+    if (d - node->radius_um > o.max_spine_length_um || d < node->radius_um) continue;
+    const Vec3 axis{node->x_um, node->y_um, node->z_um};
+    candidates.push_back({axis + node->radius_um * unit(tip - axis), tip});
+  }
+
+  // Spine candidates belong to the dendrite whose centerline is nearest to their base.
+  for (const Candidate& c : candidates) {
+    double best = 1e300;
+    int dendrite = -1;
+    for (const auto& b : result.graph.branches)
+      for (const auto& n : b.nodes) {
+        const double d = norm(Vec3{n.x_um, n.y_um, n.z_um} - c.base);
+        if (d < best) best = d, dendrite = b.dendrite_id;
+      }
+    if (dendrite < 0 || best > o.max_spine_length_um) continue;
+    SpineCandidate s;
+    s.base = {c.base.x, c.base.y, c.base.z};
+    s.tip = {c.tip.x, c.tip.y, c.tip.z};
+    s.dendrite_id = dendrite;
+    result.candidates.push_back(std::move(s));
+  }
+  return result;
+}
+
+}  // namespace spinescope::stages::dendrites

@@ -1,0 +1,51 @@
+#pragma once
+/// @file detect.hpp
+/// @brief Spine detection: protrusions of the foreground out of the shaft, detached heads, splitting of
+/// touching spines. All sizes in µm; voxels are anisotropic.
+
+#include <cstddef>
+#include <vector>
+
+#include "spinescope/dendrite_graph.hpp"
+#include "spinescope/spine.hpp"
+#include "spinescope/volume.hpp"
+
+namespace spinescope::stages::spines {
+
+/// @brief Detection settings (the stage's parameters; see SpinesStage::spec for docs and ranges).
+struct DetectParams {
+  double max_spine_length_um = 3.0;
+  double min_spine_length_um = 0.2;
+  double min_spine_volume_um3 = 0.01;
+  double min_contrast = 0.07;
+  double shaft_margin_um = 0.15;
+  double min_head_separation_um = 0.6;
+  double split_min_dip = 0.15;
+  double detached_min_intensity = 0.05;
+  double halo_xy_um = 0.3;
+  double halo_z_um = 0.6;
+  double min_neck_intensity = 0.04;
+  bool detect_detached = true;
+};
+
+/// @brief One detected spine with its voxels (linear indices into the stack, ascending).
+struct DetectedSpine {
+  Spine spine;
+  std::vector<std::size_t> voxels;
+};
+
+/// @brief Inputs of the detector (all the same size and spacing).
+struct DetectInputs {
+  const VolumeF* preprocessed = nullptr;
+  const VolumeU8* foreground = nullptr;
+  const VolumeU8* shaft = nullptr;
+  const DendriteGraph* graph = nullptr;
+  const SpineCandidates* candidates = nullptr;  ///< may be null
+};
+
+/// @brief Finds the spines. @p work must be a zeroed volume of the stack's size: it is used as scratch and
+/// holds the spine labels (spine_id + 1) on return. Spines are ordered by dendrite, then by the raster index of
+/// their brightest voxel, and numbered 0..n-1; results do not depend on the number of threads.
+std::vector<DetectedSpine> detect_spines(const DetectInputs& in, const DetectParams& params, VolumeU32* work);
+
+}  // namespace spinescope::stages::spines

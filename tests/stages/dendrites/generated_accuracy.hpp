@@ -1,0 +1,58 @@
+#pragma once
+// Dendrite accuracy on generated stacks (shared by the CI test and the dendrite_accuracy program).
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "dendrite_test_util.hpp"
+
+namespace spinescope::test {
+
+struct StackAccuracy {
+  double truth_um = 0.0, traced_um = 0.0;
+  double length_error = 0.0;  ///< (traced - truth) / truth
+  double rms_um = 0.0, max_um = 0.0;
+  double uncovered_um = 0.0;
+  int dendrites_true = 0, dendrites_traced = 0;
+};
+
+/// @brief Generates a stack (default noise) with @p seed and size, runs preprocess + dendrites and compares.
+inline StackAccuracy measure_generated(std::uint64_t seed, std::size_t nx, std::size_t ny, std::size_t nz) {
+  gen::GeneratorConfig cfg;
+  cfg.imaging.nx = nx, cfg.imaging.ny = ny, cfg.imaging.nz = nz;
+  cfg.imaging.seed = seed;
+  const gen::GeneratedStack stack = gen::generate_stack(cfg);
+  const auto ctx = run_dendrites(to_float(stack.image));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  StackAccuracy a;
+  std::vector<PointUm> truth;
+  for (const auto& d : stack.dendrites) {
+    a.truth_um += d.length_um;
+    truth.insert(truth.end(), d.centerline.begin(), d.centerline.end());
+    truth.push_back({-1e9, -1e9, -1e9});  // a break between dendrites (never nearest, never a step)
+  }
+  a.traced_um = g.total_length_um();
+  a.length_error = a.truth_um > 0 ? (a.traced_um - a.truth_um) / a.truth_um : 0.0;
+  const CenterlineMatch m = match_centerline(g, truth);
+  a.rms_um = m.rms_um, a.max_um = m.max_um, a.uncovered_um = m.uncovered_um;
+  a.dendrites_true = static_cast<int>(stack.dendrites.size());
+  a.dendrites_traced = static_cast<int>(g.dendrite_ids().size());
+  if (std::getenv("SPINESCOPE_ACCURACY_DETAIL"))
+    for (const auto& d : stack.dendrites) std::fprintf(stderr, "  truth dendrite %d: %.2f um\n", d.dendrite_id, d.length_um);
+  if (std::getenv("SPINESCOPE_ACCURACY_DETAIL"))
+    for (const auto& b : g.branches) {
+      double worst = 0.0;
+      for (const auto& n : b.nodes) {
+        double best = 1e300;
+        for (const auto& t : truth) best = std::min(best, distance({n.x_um, n.y_um, n.z_um}, t));
+        worst = std::max(worst, best);
+      }
+      std::fprintf(stderr, "  branch %d dendrite %d parent %d length %.2f um, farthest node %.2f um from truth, "
+                   "from (%.1f %.1f %.1f) to (%.1f %.1f %.1f)\n", b.id, b.dendrite_id, b.parent_branch, b.length_um(),
+                   worst, b.nodes.front().x_um, b.nodes.front().y_um, b.nodes.front().z_um, b.nodes.back().x_um,
+                   b.nodes.back().y_um, b.nodes.back().z_um);
+    }
+  return a;
+}
+
+}  // namespace spinescope::test

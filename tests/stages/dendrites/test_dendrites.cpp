@@ -1,0 +1,232 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "dendrite_test_util.hpp"
+#include "spinescope/errors.hpp"
+#include "spinescope/threads.hpp"
+
+namespace spinescope {
+namespace {
+
+using test::clip_dense;
+using test::dense_length;
+using test::run_dendrites;
+using test::test_imaging;
+using test::to_float;
+
+PointUm extent_of(const gen::ImagingConfig& im) {
+  return {(im.nx - 1) * im.spacing.x_um, (im.ny - 1) * im.spacing.y_um, (im.nz - 1) * im.spacing.z_um};
+}
+
+gen::Tube tube(std::vector<PointUm> points, double radius_um, double brightness = 1.0) {
+  gen::Tube t;
+  t.radii_um.assign(points.size(), radius_um);
+  t.points = std::move(points);
+  t.brightness = brightness;
+  return t;
+}
+
+std::string describe(const DendriteGraph& g) {
+  std::string s;
+  for (const auto& b : g.branches)
+    s += "branch " + std::to_string(b.id) + " dendrite " + std::to_string(b.dendrite_id) + " parent " +
+         std::to_string(b.parent_branch) + " length " + std::to_string(b.length_um()) + " um, " +
+         std::to_string(b.nodes.size()) + " nodes\n";
+  return s;
+}
+
+TEST(Dendrites, LengthOfTiltedTubeAnisotropic) {
+  const auto im = test_imaging(256, 200, 30);
+  // Tilted in x, y and z; enters and leaves through the side faces of the stack.
+  const std::vector<PointUm> path{{-1.0, 2.0, 2.5}, {26.5, 18.0, 7.5}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(path, 0.6));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  const auto truth = clip_dense(path, extent_of(im));
+  const double truth_um = dense_length(truth);
+  ASSERT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.02 * truth_um) << describe(g);
+  const auto m = test::match_centerline(g, truth);
+  EXPECT_LT(m.rms_um, 0.25);
+  EXPECT_LT(m.uncovered_um, 0.5);
+}
+
+TEST(Dendrites, LengthOfCurvedTubeAnisotropic) {
+  const auto im = test_imaging(256, 256, 30);
+  // A quarter circle of radius 18 µm in a plane tilted by 10 µm over the arc in z.
+  std::vector<PointUm> path;
+  for (int t = -2; t <= 42; ++t) {
+    const double a = t / 40.0 * 1.5707963;
+    path.push_back({-1.0 + 18.0 * std::sin(a), 27.0 - 18.0 * std::cos(a) + 0.0, 2.0 + 6.0 * t / 40.0});
+  }
+  gen::Scene scene;
+  scene.tubes.push_back(tube(path, 0.5));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  const auto truth = clip_dense(path, extent_of(im));
+  const double truth_um = dense_length(truth);
+  ASSERT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.02 * truth_um) << describe(g);
+  EXPECT_LT(test::match_centerline(g, truth).rms_um, 0.25);
+}
+
+TEST(Dendrites, YBranchHasThreeBranchesOfTheRightLength) {
+  const auto im = test_imaging(256, 256, 30);
+  const PointUm junction{12.0, 12.0, 5.0};
+  const std::vector<std::vector<PointUm>> arms{{{-1.0, 10.0, 4.0}, junction},
+                                               {junction, {26.5, 3.0, 6.0}},
+                                               {junction, {20.0, 26.5, 6.5}}};
+  gen::Scene scene;
+  for (const auto& a : arms) scene.tubes.push_back(tube(a, 0.55));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  ASSERT_EQ(g.branches.size(), 3u) << describe(g);
+  EXPECT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
+  std::vector<double> truth, traced;
+  for (const auto& a : arms) truth.push_back(dense_length(clip_dense(a, extent_of(im))));
+  for (const auto& b : g.branches) traced.push_back(b.length_um());
+  std::sort(truth.begin(), truth.end());
+  std::sort(traced.begin(), traced.end());
+  for (int k = 0; k < 3; ++k) EXPECT_NEAR(traced[k], truth[k], 0.03 * truth[k]) << describe(g);
+  int roots = 0;
+  for (const auto& b : g.branches) roots += b.parent_branch < 0;
+  EXPECT_EQ(roots, 1);
+}
+
+TEST(Dendrites, CrossingTubesAreTwoDendritesCountedOnce) {
+  const auto im = test_imaging(256, 256, 30);
+  const std::vector<PointUm> a{{-1.0, 4.0, 4.0}, {26.5, 20.0, 5.0}};
+  const std::vector<PointUm> b{{4.0, 26.5, 5.5}, {22.0, -1.0, 4.5}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(a, 0.6));
+  scene.tubes.push_back(tube(b, 0.5));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  const double truth_um = dense_length(clip_dense(a, extent_of(im))) + dense_length(clip_dense(b, extent_of(im)));
+  EXPECT_EQ(g.dendrite_ids().size(), 2u) << describe(g);
+  EXPECT_EQ(g.branches.size(), 2u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
+}
+
+TEST(Dendrites, SpinesAddNoLengthAndBecomeCandidates) {
+  const auto im = test_imaging(256, 160, 30);
+  const std::vector<PointUm> shaft{{-1.0, 8.0, 5.0}, {26.5, 8.0, 5.0}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(shaft, 0.6));
+  // Spines every 3 µm, alternating sides (and one along z): neck 0.1 µm radius, head 0.35 µm radius.
+  std::vector<PointUm> heads;
+  for (int s = 0; s < 7; ++s) {
+    const double x = 3.0 + 3.0 * s;
+    const double side = s % 2 ? 1.0 : -1.0;
+    PointUm base{x, 8.0 + side * 0.5, 5.0}, head{x + 0.3, 8.0 + side * 1.9, 5.0};
+    if (s == 3) base = {x, 8.0, 5.5}, head = {x, 8.0, 6.9};
+    scene.tubes.push_back(tube({base, head}, 0.1, 0.8));
+    scene.balls.push_back({head, 0.35, 1.0});
+    heads.push_back(head);
+  }
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  const double truth_um = dense_length(clip_dense(shaft, extent_of(im)));
+  EXPECT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
+  EXPECT_EQ(g.branches.size(), 1u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.02 * truth_um) << describe(g);
+  const auto& candidates = ctx->get<SpineCandidates>(artifacts::kSpineCandidates);
+  int found = 0;
+  for (const auto& h : heads) {
+    bool hit = false;
+    for (const auto& c : candidates) hit = hit || test::distance(c.tip, h) < 0.8;
+    found += hit;
+  }
+  EXPECT_GE(found, 6) << candidates.size() << " candidates";
+  EXPECT_LE(candidates.size(), heads.size() + 2);
+  // The shaft mask holds the shaft, not the spine heads.
+  const auto& shaft_mask = ctx->get<Volume<std::uint8_t>>(artifacts::kShaftMask);
+  const auto& foreground = ctx->get<Volume<std::uint8_t>>(artifacts::kForeground);
+  auto voxel = [&](const PointUm& p) {
+    return shaft_mask.index(std::lround(p.x_um / 0.1), std::lround(p.y_um / 0.1), std::lround(p.z_um / 0.35));
+  };
+  for (const auto& h : heads) {
+    EXPECT_TRUE(foreground[voxel(h)]);
+    EXPECT_FALSE(shaft_mask[voxel(h)]);
+  }
+  EXPECT_TRUE(shaft_mask[voxel({12.0, 8.0, 5.0})]);
+}
+
+TEST(Dendrites, RadiusOfThinTube) {
+  const auto im = test_imaging(200, 160, 30);
+  const std::vector<PointUm> path{{-1.0, 6.0, 4.0}, {20.5, 10.0, 6.0}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(path, 0.6));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  ASSERT_FALSE(g.branches.empty());
+  std::vector<double> radii;
+  for (const auto& b : g.branches)
+    for (const auto& n : b.nodes) radii.push_back(n.radius_um);
+  std::sort(radii.begin(), radii.end());
+  EXPECT_NEAR(radii[radii.size() / 2], 0.6, 0.15);
+}
+
+TEST(Dendrites, PunctaAreNotDendrites) {
+  const auto im = test_imaging(160, 160, 24);
+  gen::Scene scene;
+  scene.balls.push_back({{5.0, 5.0, 4.0}, 0.3, 1.0});
+  scene.balls.push_back({{10.0, 11.0, 3.0}, 0.25, 1.0});
+  scene.tubes.push_back(tube({{-1.0, 14.0, 4.0}, {16.5, 14.5, 4.0}}, 0.5));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  EXPECT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
+  for (const auto& b : g.branches)
+    for (const auto& n : b.nodes) EXPECT_GT(n.y_um, 12.0);
+}
+
+TEST(Dendrites, SameResultWithOneAndTwoThreads) {
+  const auto im = test_imaging(200, 200, 24);
+  gen::Scene scene;
+  scene.tubes.push_back(tube({{-1.0, 3.0, 3.0}, {20.5, 16.0, 5.0}}, 0.6));
+  scene.tubes.push_back(tube({{3.0, 20.5, 4.0}, {12.0, -1.0, 4.5}}, 0.5));
+  const Volume<float> image = to_float(gen::render_scene(scene, im));
+  DendriteGraph one, two;
+  {
+    ThreadLimit limit(1);
+    one = run_dendrites(image)->get<DendriteGraph>(artifacts::kDendriteGraph);
+  }
+  {
+    ThreadLimit limit(2);
+    two = run_dendrites(image)->get<DendriteGraph>(artifacts::kDendriteGraph);
+  }
+  ASSERT_EQ(one.branches.size(), two.branches.size());
+  for (std::size_t b = 0; b < one.branches.size(); ++b) {
+    ASSERT_EQ(one.branches[b].nodes.size(), two.branches[b].nodes.size());
+    for (std::size_t n = 0; n < one.branches[b].nodes.size(); ++n) {
+      EXPECT_EQ(one.branches[b].nodes[n].x_um, two.branches[b].nodes[n].x_um);
+      EXPECT_EQ(one.branches[b].nodes[n].radius_um, two.branches[b].nodes[n].radius_um);
+    }
+  }
+}
+
+TEST(Dendrites, ParameterErrors) {
+  stages::dendrites::DendritesStage stage;
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"dendrites.max_spine_length_um", "0.2"},
+           {"dendrites.max_spine_length_um", "11"},
+           {"dendrites.min_radius_um", "3"},
+           {"dendrites.gap_um", "-1"},
+           {"dendrites.smoothing_mu", "1"}}) {
+    ParamSet set;
+    set.set(key, value);
+    EXPECT_THROW(stage.configure(set), ParameterError) << key << "=" << value;
+  }
+}
+
+TEST(Dendrites, MissingInputIsAStageError) {
+  stages::dendrites::DendritesStage stage;
+  stage.configure({});
+  Context ctx;
+  EXPECT_THROW(stage.run(ctx), StageError);
+}
+
+}  // namespace
+}  // namespace spinescope

@@ -1,0 +1,150 @@
+#include <gtest/gtest.h>
+
+#include "spine_scene.hpp"
+#include "spinescope/errors.hpp"
+#include "spinescope/spine.hpp"
+#include "spinescope/threads.hpp"
+#include "stages/spines/spines_stage.hpp"
+
+namespace spinescope {
+namespace {
+
+using testing::SpineScene;
+using testing::TrueSpine;
+
+std::vector<Spine> run_spines(Context& ctx, const ParamSet& params = {}) {
+  stages::spines::SpinesStage stage;
+  stage.configure(params);
+  stage.run(ctx);
+  return ctx.get<std::vector<Spine>>(artifacts::kSpines);
+}
+
+// Each true spine is matched by exactly one detection whose head lies within 0.8 µm of the true base->head axis
+// (the evaluation's criterion), and no detection is left over.
+void expect_one_to_one(const std::vector<Spine>& found, const std::vector<TrueSpine>& truth) {
+  std::vector<int> matches_of_detection(found.size(), 0);
+  for (const auto& t : truth) {
+    int matches = 0;
+    for (std::size_t d = 0; d < found.size(); ++d) {
+      if (testing::distance_to_segment_um(found[d].head, t.base, t.head) <= 0.8) {
+        ++matches;
+        ++matches_of_detection[d];
+      }
+    }
+    EXPECT_EQ(matches, 1) << t.type << " spine at x=" << t.base.x_um << " um";
+  }
+  for (std::size_t d = 0; d < found.size(); ++d)
+    EXPECT_EQ(matches_of_detection[d], 1) << "detection " << d << " head (" << found[d].head.x_um << ", "
+                                          << found[d].head.y_um << ", " << found[d].head.z_um << ") um";
+}
+
+TEST(Spines, EachRenderedTypeFoundOnceAnisotropic) {
+  const SpineScene s = testing::four_types_scene();
+  Context ctx = s.make_context();
+  const auto found = run_spines(ctx);
+  ASSERT_EQ(found.size(), s.truth.size());
+  expect_one_to_one(found, s.truth);
+  const auto& labels = ctx.get<VolumeU32>(artifacts::kSpineLabels);
+  std::vector<int> voxels(found.size(), 0);
+  for (std::size_t v = 0; v < labels.size(); ++v)
+    if (labels[v]) ++voxels.at(labels[v] - 1);
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    EXPECT_EQ(found[i].spine_id, static_cast<int>(i));
+    EXPECT_GT(voxels[i], 5) << "spine " << i << " has no labelled voxels";
+    EXPECT_FALSE(found[i].detached);
+    // The base lies on the shaft surface (radius 0.6 µm around the axis).
+    const double dy = found[i].base.y_um - s.shaft_y_um, dz = found[i].base.z_um - s.shaft_z_um;
+    EXPECT_NEAR(std::sqrt(dy * dy + dz * dz), s.shaft_radius_um, 0.1);
+  }
+}
+
+TEST(Spines, DistantPunctumIsNotASpine) {
+  SpineScene s(100, 120, 30);
+  s.add_spine("mushroom", 3.0, 1, 0, 0.7, 0.16, 0.6);
+  // A bright ball 4.5 µm from the shaft surface, beyond max_spine_length_um = 3.
+  s.scene.balls.push_back({{7.0, s.shaft_y_um - s.shaft_radius_um - 4.5, s.shaft_z_um}, 0.4, 1.0});
+  Context ctx = s.make_context();
+  const auto found = run_spines(ctx);
+  ASSERT_EQ(found.size(), 1u);
+  expect_one_to_one(found, s.truth);
+  // With a longer reach the same ball counts (as a detached head): the limit is what rejects it.
+  Context again = s.make_context();
+  ParamSet p;
+  p.set("spines.max_spine_length_um", "6");
+  EXPECT_EQ(run_spines(again, p).size(), 2u);
+}
+
+TEST(Spines, TouchingSpinesAreTwo) {
+  SpineScene s(80, 80, 30);
+  // Two mushrooms 0.8 µm apart whose 0.65 µm heads nearly touch; through the PSF they form one blob.
+  s.add_spine("mushroom", 3.6, 1, 0, 0.6, 0.16, 0.65);
+  s.add_spine("mushroom", 4.4, 1, 0, 0.6, 0.16, 0.65);
+  Context ctx = s.make_context();
+  const auto found = run_spines(ctx);
+  ASSERT_EQ(found.size(), 2u);
+  expect_one_to_one(found, s.truth);
+}
+
+TEST(Spines, DimNeckHeadIsDetached) {
+  SpineScene s(80, 80, 30);
+  s.add_spine("mushroom", 4.0, 1, 0, 1.0, 0.14, 0.6, 0.08);  // the neck at 8 % brightness
+  Context ctx = s.make_context();
+  const auto found = run_spines(ctx);
+  ASSERT_EQ(found.size(), 1u);
+  expect_one_to_one(found, s.truth);
+  EXPECT_TRUE(found[0].detached);
+  EXPECT_NEAR(found[0].base.y_um - s.shaft_y_um, s.shaft_radius_um, 0.15);
+}
+
+TEST(Spines, SameResultWithOneAndTwoThreads) {
+  const SpineScene s = testing::four_types_scene();
+  std::vector<Spine> one, two;
+  {
+    ThreadLimit limit(1);
+    Context ctx = s.make_context();
+    one = run_spines(ctx);
+  }
+  {
+    ThreadLimit limit(2);
+    Context ctx = s.make_context();
+    two = run_spines(ctx);
+  }
+  ASSERT_EQ(one.size(), two.size());
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    EXPECT_EQ(one[i].dendrite_id, two[i].dendrite_id);
+    EXPECT_DOUBLE_EQ(one[i].head.x_um, two[i].head.x_um);
+    EXPECT_DOUBLE_EQ(one[i].base.y_um, two[i].base.y_um);
+    EXPECT_DOUBLE_EQ(one[i].tip.z_um, two[i].tip.z_um);
+  }
+}
+
+TEST(Spines, ParameterErrors) {
+  stages::spines::SpinesStage stage;
+  auto configure = [&](const std::string& assignment) {
+    ParamSet p;
+    p.set_assignment(assignment);
+    stage.configure(p);
+  };
+  EXPECT_THROW(configure("spines.max_spine_length_um=0.2"), ParameterError);
+  EXPECT_THROW(configure("spines.max_spine_length_um=12"), ParameterError);
+  EXPECT_THROW(configure("spines.min_spine_volume_um3=-1"), ParameterError);
+  EXPECT_THROW(configure("spines.min_contrast=abc"), ParameterError);
+  EXPECT_THROW(configure("spines.max_spine_lenght_um=3"), ParameterError);
+  EXPECT_THROW(configure("spines.min_spine_length_um=2.5"), ParameterError);
+  ParamSet both;
+  both.set("spines.max_spine_length_um", "1.0");
+  both.set("spines.min_spine_length_um", "1.5");
+  EXPECT_THROW(stage.configure(both), ParameterError);
+  EXPECT_NO_THROW(configure("spines.max_spine_length_um=2.5"));
+  EXPECT_DOUBLE_EQ(stage.detect_params().max_spine_length_um, 2.5);
+}
+
+TEST(Spines, MissingInputIsStageError) {
+  Context ctx;
+  stages::spines::SpinesStage stage;
+  stage.configure({});
+  EXPECT_THROW(stage.run(ctx), StageError);
+}
+
+}  // namespace
+}  // namespace spinescope
