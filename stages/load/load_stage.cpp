@@ -2,6 +2,7 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_group.h>
 
 #include <algorithm>
 
@@ -60,9 +61,24 @@ void LoadStage::run(Context& ctx) const {
   // Reading pages is most of the work; hashing the file and the projection share the rest.
   options.progress = [&ctx](double fraction) { ctx.report_progress(0.1 + 0.8 * fraction); };
   StackHeader header;
-  Volume<float> image = read_stack(info.path, options, &header);
+  // The input checksum (provenance) is computed while the pages are decoded: both are serial, and on two
+  // threads the hash then costs no wall time.
+  std::string sha256;
+  tbb::task_group hashing;
+  hashing.run([&] { sha256 = sha256_file(info.path); });
+  Volume<float> image;
+  try {
+    image = read_stack(info.path, options, &header);
+  } catch (...) {
+    try {
+      hashing.wait();
+    } catch (...) {  // the reader's message names the problem; the hash's would only repeat it
+    }
+    throw;
+  }
+  hashing.wait();
   ctx.report_progress(0.9);
-  info.sha256 = sha256_file(info.path);
+  info.sha256 = sha256;
   info.spacing = header.spacing;
   info.spacing_source = header.spacing_source;
   info.nx = header.nx;

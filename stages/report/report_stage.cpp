@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <boost/filesystem.hpp>
+#include <tbb/parallel_for.h>
 
 #include "spinescope/io.hpp"
 
@@ -109,12 +110,14 @@ Json summary_json(const StackInfo& info, const DendriteGraph& graph, const std::
 
 Volume<std::uint16_t> label_volume(const Volume<std::uint8_t>& shaft, const Volume<std::uint32_t>& spine_labels) {
   Volume<std::uint16_t> labels(shaft.nx(), shaft.ny(), shaft.nz(), shaft.spacing());
-  const std::size_t n = labels.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t s = spine_labels[i];
-    if (s > 0) labels[i] = static_cast<std::uint16_t>(std::min<std::uint32_t>(s + 1, 65535));
-    else if (shaft[i]) labels[i] = 1;
-  }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, labels.size(), 1 << 16),
+                    [&](const tbb::blocked_range<std::size_t>& r) {
+                      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+                        const std::uint32_t s = spine_labels[i];
+                        if (s > 0) labels[i] = static_cast<std::uint16_t>(std::min<std::uint32_t>(s + 1, 65535));
+                        else if (shaft[i]) labels[i] = 1;
+                      }
+                    });
   return labels;
 }
 
@@ -164,7 +167,8 @@ void ReportStage::run(Context& ctx) const {
   if (params().flag("labels")) {
     write_imagej_tiff((dir / "labels.tif").string(),
                       label_volume(ctx.get<Volume<std::uint8_t>>(artifacts::kShaftMask),
-                                   ctx.get<Volume<std::uint32_t>>(artifacts::kSpineLabels)));
+                                   ctx.get<Volume<std::uint32_t>>(artifacts::kSpineLabels)),
+                      TiffCompression::kPackBits);
   }
   ctx.report_progress(0.7);
   if (params().flag("overlay"))

@@ -36,6 +36,7 @@ const char* kHelp =
     "  --config FILE        parameters from a file of 'stage.param = value' lines\n"
     "  --threads N          use at most N threads (default: all cores)\n"
     "  --quiet              no progress display\n"
+    "  --timings            print the wall time of each stage (to stderr)\n"
     "\n"
     "writes into DIR: spines.csv (one row per spine), dendrites.csv (length and density per dendrite),\n"
     "summary.json (parameters, input checksum, voxel size and its source), labels.tif (open in Fiji or\n"
@@ -47,7 +48,7 @@ const char* kHelp =
 }  // namespace
 
 int cmd_analyze(int argc, char** argv) {
-  Args args(argc, argv, {"out", "voxel-size", "channel", "frame", "set", "config", "threads"}, {"quiet"});
+  Args args(argc, argv, {"out", "voxel-size", "channel", "frame", "set", "config", "threads"}, {"quiet", "timings"});
   if (args.has("help")) {
     std::printf("%s", kHelp);
     return 0;
@@ -82,9 +83,15 @@ int cmd_analyze(int argc, char** argv) {
   info.output_dir = out;
   Context ctx(info);
   ProgressBar bar(fs::path(stack).filename().string(), args.has("quiet"));
-  ctx.set_progress_sink([&bar](const Progress& p) { bar.update(p.overall, p.stage); });
+  StageTimer timer;
+  ctx.set_progress_sink([&bar, &timer](const Progress& p) {
+    bar.update(p.overall, p.stage);
+    timer.observe(p.stage);
+  });
   pipeline.run(ctx);
+  timer.observe("");
   bar.finish();
+  if (args.has("timings")) std::fprintf(stderr, "%s", timer.table().c_str());
 
   const auto& graph = ctx.get<DendriteGraph>(artifacts::kDendriteGraph);
   const auto& spines = ctx.get<std::vector<Spine>>(artifacts::kSpines);

@@ -1,5 +1,6 @@
 #include "terminal.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -55,6 +56,29 @@ void ProgressBar::finish() {
     std::fprintf(stderr, "\r\033[K");
     std::fflush(stderr);
   }
+}
+
+void StageTimer::observe(const std::string& stage) {
+  if (stage == current_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!current_.empty()) seconds_.emplace_back(current_, std::chrono::duration<double>(now - since_).count());
+  current_ = stage;
+  since_ = now;
+}
+
+std::string StageTimer::table() const {
+  std::string out;
+  double total = 0.0;
+  char line[128];
+  for (const auto& [stage, s] : seconds_) {
+    std::snprintf(line, sizeof line, "  %-12s %7.3f s\n", stage.c_str(), s);
+    out += line;
+    total += s;
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::snprintf(line, sizeof line, "  %-12s %7.3f s, peak memory %.0f MB\n", "total", total, usage.ru_maxrss / 1024.0);
+  return out + line;
 }
 
 }  // namespace spinescope::cli

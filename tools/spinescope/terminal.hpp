@@ -3,6 +3,8 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace spinescope::cli {
 
@@ -23,6 +25,19 @@ class ProgressBar {
   std::chrono::steady_clock::time_point start_, last_draw_;
   int last_percent_ = -1;
   std::string last_status_;
+};
+
+/// Wall time per stage, from the stage names a progress sink sees (call observe("") at the end).
+class StageTimer {
+ public:
+  void observe(const std::string& stage);
+  /// "stage  seconds" lines and a total, plus the process's peak resident memory.
+  std::string table() const;
+
+ private:
+  std::string current_;
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
+  std::vector<std::pair<std::string, double>> seconds_;
 };
 
 /// True when stderr is a terminal.
