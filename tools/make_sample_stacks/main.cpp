@@ -14,6 +14,7 @@
 #include "spinescope/errors.hpp"
 #include "spinescope/io.hpp"
 #include "tools/make_sample_stacks/generator.hpp"
+#include "tools/make_sample_stacks/study.hpp"
 #include "tools/spinescope/args.hpp"
 
 namespace {
@@ -39,7 +40,29 @@ const char kUsage[] =
     "  --from-mesh FOLDER     image a real dendrite (surface_mesh.off + spine_<k>.off); repeatable; the\n"
     "                         stack size follows the mesh; files are PREFIX_<folder>_seedS.*\n"
     "  --no-noise             write the noiseless expected image (counts = photons * gain + offset)\n"
-    "  --help                 this text\n";
+    "  --help                 this text\n"
+    "\n"
+    "usage: make-sample-stacks --study DIR [--groups control,drug] [--effect 1.4] [--animals 3] [--neurons 2]\n"
+    "                          [--seed S] [--size NX,NY,NZ] [--density D] [other options above]\n"
+    "\n"
+    "A generated treated-vs-control study: one stack per group x animal x neuron, DIR/<group>_a<k>_n<m>.tif\n"
+    "with its truth files, DIR/sheet.csv (path,group,animal,neuron; the input of 'spinescope batch') and\n"
+    "DIR/truth_study.csv (per stack: seed, random factors, nominal density, truth spines, truth length, truth\n"
+    "density). Nominal density = D (control) x effect (every group after the first) x animal factor x neuron\n"
+    "factor, the factors lognormal with median 1. The realised truth density is lower than nominal (spines that\n"
+    "would touch are dropped), so the true effect is the ratio of realised group means printed at the end.\n"
+    "\n"
+    "study options:\n"
+    "  --groups A,B,...       group names, the first is the control (default control,drug)\n"
+    "  --effect E             density multiplier of the groups after the first (default 1.4)\n"
+    "  --animals N            animals per group (default 3); animal ids <group>-<k>\n"
+    "  --neurons N            neurons per animal, one stack each (default 2); neuron ids n<m>\n"
+    "  --animal-sd S          sd of the animal factor on log scale (default 0.08)\n"
+    "  --neuron-sd S          sd of the neuron factor on log scale (default 0.05)\n"
+    "  --seed S               study seed (default 1); the same seed with another effect gives the same\n"
+    "                         animals, neurons and dendrites\n"
+    "  --size NX,NY,NZ        voxels per stack (default 192,192,24)\n"
+    "  --density D            control density per um of dendrite (default 0.5; D x effect at most 1)\n";
 
 std::vector<double> number_list(const cli::Args& args, const std::string& option, std::size_t count) {
   const std::string text = args.value(option);
@@ -83,27 +106,8 @@ std::string summary(const std::string& name, const gen::GeneratedStack& s) {
          std::to_string(s.puncta.size()) + " puncta";
 }
 
-int run(int argc, char** argv) {
-  const cli::Args args(argc, argv,
-                       {"out", "count", "seed", "size", "voxel-size", "photons", "density", "name", "from-mesh"},
-                       {"no-noise"});
-  if (args.has("help")) {
-    std::fputs(kUsage, stdout);
-    return 0;
-  }
-  if (!args.positional().empty())
-    throw ParameterError("unexpected argument '" + args.positional().front() + "' (see --help)");
-  if (!args.has("out")) throw ParameterError("--out DIR is required (see --help)");
-  const std::string out_dir = args.value("out");
-  const int count = static_cast<int>(args.number("count", 1, 1, 10000));
-  const double seed_value = args.number("seed", 1, 0, 9.0e15);
-  if (seed_value != std::floor(seed_value)) throw ParameterError("option --seed: must be a whole number");
-  const std::uint64_t first_seed = static_cast<std::uint64_t>(seed_value);
-  const std::string prefix = args.value("name", "sample");
-  if (prefix.empty() || prefix.find('/') != std::string::npos)
-    throw ParameterError("option --name=" + prefix + ": must be a non-empty file name without '/'");
-
-  gen::GeneratorConfig cfg;
+/// Applies the options shared by random stacks and studies to @p cfg.
+void apply_stack_options(const cli::Args& args, gen::GeneratorConfig& cfg) {
   if (args.has("size")) {
     const auto n = number_list(args, "size", 3);
     for (double v : n)
@@ -119,6 +123,85 @@ int run(int argc, char** argv) {
   cfg.imaging.photons = args.number("photons", cfg.imaging.photons, 1, 1e5);
   cfg.spine_density_per_um = args.number("density", cfg.spine_density_per_um, 0, 5);
   cfg.imaging.noise = !args.has("no-noise");
+}
+
+std::uint64_t seed_option(const cli::Args& args) {
+  const double seed_value = args.number("seed", 1, 0, 9.0e15);
+  if (seed_value != std::floor(seed_value)) throw ParameterError("option --seed: must be a whole number");
+  return static_cast<std::uint64_t>(seed_value);
+}
+
+int whole_option(const cli::Args& args, const std::string& option, int fallback, int min, int max) {
+  const double v = args.number(option, fallback, min, max);
+  if (v != std::floor(v)) throw ParameterError("option --" + option + ": must be a whole number");
+  return static_cast<int>(v);
+}
+
+std::vector<std::string> name_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', pos), text.size());
+    out.push_back(text.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+int run_study(const cli::Args& args) {
+  for (const char* option : {"out", "count", "name", "from-mesh"})
+    if (args.has(option)) throw ParameterError(std::string("option --") + option + " does not go with --study");
+  const std::string dir = args.value("study");
+  if (dir.empty()) throw ParameterError("option --study: a folder is required");
+  gen::StudyConfig study;
+  apply_stack_options(args, study.base);
+  if (args.has("groups")) study.groups = name_list(args.value("groups"));
+  study.effect = args.number("effect", study.effect, 0.1, 3.0);
+  study.animals = whole_option(args, "animals", study.animals, 1, 100);
+  study.neurons = whole_option(args, "neurons", study.neurons, 1, 100);
+  study.animal_sd = args.number("animal-sd", study.animal_sd, 0, 1);
+  study.neuron_sd = args.number("neuron-sd", study.neuron_sd, 0, 1);
+  study.seed = seed_option(args);
+
+  const auto stacks = gen::write_study(dir, study, [](const gen::StudyStackTruth& t, const gen::GeneratedStack& s) {
+    std::printf("%s (%s %s %s): nominal %s/um, truth %s/um\n", summary(t.file, s).c_str(), t.group.c_str(),
+                t.animal.c_str(), t.neuron.c_str(), format_number(t.nominal_density_per_um, 3).c_str(),
+                format_number(t.density_per_um(), 3).c_str());
+    std::fflush(stdout);
+  });
+  for (const gen::StudyGroupTruth& g : gen::study_group_truth(stacks, study.groups))
+    std::printf("group %s: truth density %s/um (mean of animal means), ratio to %s %s\n", g.group.c_str(),
+                format_number(g.mean_density_per_um, 4).c_str(), study.groups.front().c_str(),
+                format_number(g.ratio_to_control, 4).c_str());
+  std::printf("wrote %s and %s\n", (fs::path(dir) / "sheet.csv").string().c_str(),
+              (fs::path(dir) / "truth_study.csv").string().c_str());
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  const cli::Args args(argc, argv,
+                       {"out", "count", "seed", "size", "voxel-size", "photons", "density", "name", "from-mesh",
+                        "study", "groups", "effect", "animals", "neurons", "animal-sd", "neuron-sd"},
+                       {"no-noise"});
+  if (args.has("help")) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!args.positional().empty())
+    throw ParameterError("unexpected argument '" + args.positional().front() + "' (see --help)");
+  if (args.has("study")) return run_study(args);
+  for (const char* option : {"groups", "effect", "animals", "neurons", "animal-sd", "neuron-sd"})
+    if (args.has(option)) throw ParameterError(std::string("option --") + option + " needs --study DIR");
+  if (!args.has("out")) throw ParameterError("--out DIR is required (see --help)");
+  const std::string out_dir = args.value("out");
+  const int count = static_cast<int>(args.number("count", 1, 1, 10000));
+  const std::uint64_t first_seed = seed_option(args);
+  const std::string prefix = args.value("name", "sample");
+  if (prefix.empty() || prefix.find('/') != std::string::npos)
+    throw ParameterError("option --name=" + prefix + ": must be a non-empty file name without '/'");
+
+  gen::GeneratorConfig cfg;
+  apply_stack_options(args, cfg);
 
   const auto meshes = args.values("from-mesh");
   for (int n = 0; n < count; ++n) {
