@@ -16,6 +16,9 @@
 namespace spinescope::stages::dendrites {
 namespace {
 
+// Nodes this close to an interpolated crossing stretch keep off the (two dendrites') intensity.
+constexpr double kCrossingKeepUm = 0.4;
+
 // Median-based background level and noise SD (the dendrite fills a small fraction of a stack).
 void background_stats(const Volume<float>& v, double* level, double* noise) {
   const std::vector<double> p = volume_percentiles(v, {25.0, 50.0});
@@ -134,7 +137,7 @@ void DendritesStage::run(Context& ctx) const {
   ctx.report_progress(0.55);
 
   const Volume<float> radius = distance_transform_um(mask, false);
-  thin_to_skeleton(mask);
+  thin_to_skeleton(mask, true);
   ctx.report_progress(0.7);
   const PointUm box{pre.extent_x_um(), pre.extent_y_um(), pre.extent_z_um()};
   TraceResult traced = trace_skeleton(mask, radius, box, o.trace);
@@ -147,7 +150,8 @@ void DendritesStage::run(Context& ctx) const {
       static_cast<float>(std::max(o.foreground_threshold, full_level + o.noise_factor * full_noise));
   Volume<std::uint8_t> foreground = threshold(pre, full_fg_level);
   measure_radii(traced.graph, pre, full_fg_level, o.max_radius_um);
-  refine_centerline(traced.graph, pre, o.trace.smoothing_um, 2);
+  refine_centerline(traced.graph, pre, o.trace.smoothing_um, 2,
+                    nodes_near(traced.graph, traced.crossing_points, kCrossingKeepUm));
   const auto fg_radii = measure_radii(traced.graph, pre, full_fg_level, o.max_radius_um);
   ctx.report_progress(0.9);
   Volume<std::uint8_t> shaft = rasterize_shaft(traced.graph, fg_radii, foreground, o.shaft_margin_um);

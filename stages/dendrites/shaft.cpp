@@ -116,18 +116,40 @@ std::vector<std::vector<double>> measure_radii(DendriteGraph& graph, const Volum
   return fg_radii;
 }
 
-void refine_centerline(DendriteGraph& graph, const Volume<float>& intensity, double smoothing_um, int iterations) {
+std::vector<std::vector<char>> nodes_near(const DendriteGraph& graph, const std::vector<PointUm>& points,
+                                          double distance_um) {
+  std::vector<std::vector<char>> out(graph.branches.size());
+  const double d2 = distance_um * distance_um;
+  for (std::size_t b = 0; b < graph.branches.size(); ++b) {
+    const auto& nodes = graph.branches[b].nodes;
+    out[b].assign(nodes.size(), 0);
+    for (std::size_t n = 0; n < nodes.size() && !points.empty(); ++n)
+      for (const PointUm& p : points) {
+        const double dx = nodes[n].x_um - p.x_um, dy = nodes[n].y_um - p.y_um, dz = nodes[n].z_um - p.z_um;
+        if (dx * dx + dy * dy + dz * dz <= d2) {
+          out[b][n] = 1;
+          break;
+        }
+      }
+  }
+  return out;
+}
+
+void refine_centerline(DendriteGraph& graph, const Volume<float>& intensity, double smoothing_um, int iterations,
+                       const std::vector<std::vector<char>>& keep) {
   constexpr int kAngles = 16;
   constexpr double kRingUm = 0.05;
   tbb::parallel_for(std::size_t{0}, graph.branches.size(), [&](std::size_t b) {
     auto& nodes = graph.branches[b].nodes;
     const long n_nodes = static_cast<long>(nodes.size());
     if (n_nodes < 3) return;
+    const std::vector<char>* kept = b < keep.size() && keep[b].size() == nodes.size() ? &keep[b] : nullptr;
+    std::vector<double> ray;
     for (int it = 0; it < iterations; ++it) {
       std::vector<P3> moved(n_nodes);
       for (long n = 0; n < n_nodes; ++n) {
         moved[n] = {nodes[n].x_um, nodes[n].y_um, nodes[n].z_um};
-        if (n == 0 || n == n_nodes - 1) continue;
+        if (n == 0 || n == n_nodes - 1 || (kept && (*kept)[n])) continue;
         const auto& a = nodes[n - 1];
         const auto& c = nodes[n + 1];
         const P3 t = unit3({c.x_um - a.x_um, c.y_um - a.y_um, c.z_um - a.z_um});
@@ -135,30 +157,60 @@ void refine_centerline(DendriteGraph& graph, const Volume<float>& intensity, dou
         const P3 n1 = unit3(cross3(t, helper)), n2 = cross3(t, n1);
         const P3 p = moved[n];
         const double reach = std::max(1.3 * nodes[n].radius_um, 0.5);
-        std::vector<std::array<double, 3>> samples;  // (u, v, intensity)
-        double peak = 0.0;
-        for (double r = 0.0; r <= reach + 1e-9; r += kRingUm) {
-          const int angles = r == 0.0 ? 1 : kAngles;
-          for (int k = 0; k < angles; ++k) {
-            const double th = 2.0 * 3.14159265358979 * k / kAngles;
-            const double u = r * std::cos(th), v = r * std::sin(th);
+        const int rings = static_cast<int>(std::floor(reach / kRingUm + 1e-9));
+        // Samples per ray (angle-major); each ray counts only up to where it first falls below half the peak,
+        // so the intensity of another dendrite beyond a dim gap does not pull the centroid.
+        ray.assign(static_cast<std::size_t>(kAngles) * (rings + 1), 0.0);
+        const double centre = sample(intensity, p.x, p.y, p.z);
+        double peak = centre;
+        for (int k = 0; k < kAngles; ++k) {
+          const double th = 2.0 * 3.14159265358979 * k / kAngles;
+          const double cu = std::cos(th), sv = std::sin(th);
+          for (int q = 1; q <= rings; ++q) {
+            const double r = q * kRingUm, u = r * cu, v = r * sv;
             const double value = sample(intensity, p.x + u * n1.x + v * n2.x, p.y + u * n1.y + v * n2.y,
                                         p.z + u * n1.z + v * n2.z);
+            ray[k * (rings + 1) + q] = value;
             peak = std::max(peak, value);
-            samples.push_back({u, v, value * r});  // r: area weight of a ring sample
           }
         }
-        double su = 0.0, sv = 0.0, sw = 0.0;
-        for (const auto& s : samples) {
-          const double r = std::hypot(s[0], s[1]);
-          const double value = r > 0 ? s[2] / r : s[2];
-          const double w = std::max(0.0, value - 0.5 * peak) * std::max(r, 0.5 * kRingUm);
-          su += w * s[0], sv += w * s[1], sw += w;
+        const double half = 0.5 * peak;
+        double su = 0.0, sv = 0.0, sw = std::max(0.0, centre - half) * 0.5 * kRingUm;
+        for (int k = 0; k < kAngles; ++k) {
+          const double th = 2.0 * 3.14159265358979 * k / kAngles;
+          const double cu = std::cos(th), sn = std::sin(th);
+          for (int q = 1; q <= rings; ++q) {
+            const double value = ray[k * (rings + 1) + q];
+            if (value < half) break;
+            const double r = q * kRingUm, w = (value - half) * r;
+            su += w * r * cu, sv += w * r * sn, sw += w;
+          }
         }
         if (sw <= 0.0) continue;
         const double du = su / sw, dv = sv / sw;
         moved[n] = {p.x + du * n1.x + dv * n2.x, p.y + du * n1.y + dv * n2.y, p.z + du * n1.z + dv * n2.z};
       }
+      // Kept runs follow a cubic between the refined nodes on either side (tangents from their neighbours).
+      if (kept)
+        for (long s0 = 1; s0 + 1 < n_nodes; ++s0) {
+          if (!(*kept)[s0]) continue;
+          long s1 = s0;
+          while (s1 + 1 < n_nodes - 1 && (*kept)[s1 + 1]) ++s1;
+          const long a = s0 - 1, c = s1 + 1;
+          const P3 pa = moved[a], pc = moved[c];
+          const P3 ta = sub(pa, moved[std::max(0L, a - 1)]), tc = sub(moved[std::min(n_nodes - 1, c + 1)], pc);
+          const double chord = std::sqrt(dot3(sub(pc, pa), sub(pc, pa)));
+          const double la = std::sqrt(dot3(ta, ta)), lc = std::sqrt(dot3(tc, tc));
+          const P3 m0 = la > 1e-9 ? P3{ta.x * chord / la, ta.y * chord / la, ta.z * chord / la} : sub(pc, pa);
+          const P3 m1 = lc > 1e-9 ? P3{tc.x * chord / lc, tc.y * chord / lc, tc.z * chord / lc} : sub(pc, pa);
+          for (long n = s0; n <= s1; ++n) {
+            const double f = static_cast<double>(n - a) / (c - a), f2 = f * f, f3 = f2 * f;
+            const double h00 = 2 * f3 - 3 * f2 + 1, h10 = f3 - 2 * f2 + f, h01 = -2 * f3 + 3 * f2, h11 = f3 - f2;
+            moved[n] = {h00 * pa.x + h10 * m0.x + h01 * pc.x + h11 * m1.x, h00 * pa.y + h10 * m0.y + h01 * pc.y + h11 * m1.y,
+                        h00 * pa.z + h10 * m0.z + h01 * pc.z + h11 * m1.z};
+          }
+          s0 = s1;
+        }
       const double step = graph.branches[b].length_um() / (n_nodes - 1);
       const long half = std::lround(0.5 * smoothing_um / std::max(step, 1e-3));
       for (long n = 1; n + 1 < n_nodes; ++n) {

@@ -18,11 +18,18 @@ namespace spinescope::stages::dendrites {
 std::vector<std::vector<double>> measure_radii(DendriteGraph& graph, const Volume<float>& intensity,
                                                double foreground_threshold, double max_radius_um);
 
+/// @brief Per branch and node: 1 where the node is within @p distance_um of one of @p points.
+std::vector<std::vector<char>> nodes_near(const DendriteGraph& graph, const std::vector<PointUm>& points,
+                                          double distance_um);
+
 /// @brief Moves each interior node towards the intensity centroid of the dendrite's cross-section (a disc normal
-/// to the centerline of radius max(1.3 · radius, 0.5 µm), weights = intensity above half the local peak), then
-/// smooths positions over @p smoothing_um. Branch ends stay (they join other branches or lie on a stack face).
+/// to the centerline of radius max(1.3 · radius, 0.5 µm), weights = intensity above half the local peak, each
+/// ray only up to where it first falls below that), then smooths positions over @p smoothing_um. Branch ends stay
+/// (they join other branches or lie on a stack face). Nodes flagged in @p keep (per branch and node, e.g. through
+/// a crossing) are not pulled by the intensity: they follow a cubic between the refined nodes around them.
 /// Repeated @p iterations times. Branch-parallel; deterministic.
-void refine_centerline(DendriteGraph& graph, const Volume<float>& intensity, double smoothing_um, int iterations);
+void refine_centerline(DendriteGraph& graph, const Volume<float>& intensity, double smoothing_um, int iterations,
+                       const std::vector<std::vector<char>>& keep = {});
 
 /// @brief The voxels of @p foreground within (@p radii_um + @p margin_um) of the centerline of @p graph (radii
 /// per branch and node, linear between nodes). Slice-parallel.

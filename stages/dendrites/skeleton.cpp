@@ -67,7 +67,7 @@ bool is_simple_point(std::uint32_t nb) {
   return count_components(background, a.n6, a.six) == 1;
 }
 
-void thin_to_skeleton(Volume<std::uint8_t>& mask) {
+void thin_to_skeleton(Volume<std::uint8_t>& mask, bool anchor_xy_faces) {
   const long nx = static_cast<long>(mask.nx()), ny = static_cast<long>(mask.ny()), nz = static_cast<long>(mask.nz());
   // Work on a copy cropped to the object's bounding box with a one-voxel background border: no bounds checks.
   long x0 = nx, y0 = ny, z0 = nz, x1 = -1, y1 = -1, z1 = -1;
@@ -92,6 +92,20 @@ void thin_to_skeleton(Volume<std::uint8_t>& mask) {
           grid[n] = 1;
           alive.push_back(n);
         }
+  // Anchored faces: a fixed object layer just outside the x and y faces the object touches, so a dendrite cut by
+  // a face keeps its skeleton running straight into the face instead of bending along the cut.
+  if (anchor_xy_faces) {
+    for (long k = 1; k + 1 < pz; ++k)
+      for (long j = 1; j + 1 < py; ++j) {
+        if (x0 == 0) grid[(k * py + j) * px] = 1;
+        if (x1 == nx - 1) grid[(k * py + j) * px + px - 1] = 1;
+      }
+    for (long k = 1; k + 1 < pz; ++k)
+      for (long i = 1; i + 1 < px; ++i) {
+        if (y0 == 0) grid[(k * py) * px + i] = 1;
+        if (y1 == ny - 1) grid[(k * py + py - 1) * px + i] = 1;
+      }
+  }
   std::array<long, 27> offset{};
   for (int p = 0; p < 27; ++p) offset[p] = ((p / 9 - 1) * py + ((p / 3) % 3 - 1)) * px + (p % 3 - 1);
   auto neighbourhood = [&](long n) {

@@ -14,7 +14,8 @@ namespace spinescope::stages::dendrites {
 bool is_simple_point(std::uint32_t nb);
 
 /// @brief Thins @p mask (nonzero = object) in place to a one-voxel-wide curve skeleton. Voxels outside the volume
-/// are background. Serial; deterministic.
-void thin_to_skeleton(Volume<std::uint8_t>& mask);
+/// are background, except that with @p anchor_xy_faces the layers beyond the x and y faces count as fixed object
+/// (a dendrite cut by such a face then keeps a skeleton that runs straight into the face). Deterministic.
+void thin_to_skeleton(Volume<std::uint8_t>& mask, bool anchor_xy_faces = false);
 
 }  // namespace spinescope::stages::dendrites

@@ -11,6 +11,7 @@ namespace spinescope::stages::dendrites {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
+constexpr double kMaxBridgeUm = 12.0;  // longest merged stretch of two crossing dendrites (shallow angles)
 
 struct Vec3 {
   double x = 0, y = 0, z = 0;
@@ -272,6 +273,56 @@ std::vector<int> components(const Graph& g) {
   return out;
 }
 
+
+// Arm @p ei seen from vertex @p vi: the point @p cut_um along it and its direction away from the vertex there.
+struct Arm {
+  Vec3 p, d;
+  double length = 0.0;
+};
+Arm arm_beyond(const Graph& g, int ei, int vi, double cut_um) {
+  const Polyline p = g.from(ei, vi);
+  Arm a;
+  a.length = polyline_length(p);
+  const double s1 = std::min(cut_um, 0.4 * a.length), s2 = std::min(s1 + 3.0, a.length);
+  a.p = point_at(p, s1);
+  a.d = unit(point_at(p, s2) - a.p);
+  return a;
+}
+
+// Total turning (radians) of the path that comes in along arm @p a (towards the crossing), runs straight from
+// a.p to b.p and leaves along arm @p b: small only when b continues a both in direction and in line (two nearly
+// parallel dendrites crossing are told apart by their lateral offset, not only by their angle).
+double bend(const Arm& a, const Arm& b) {
+  const Vec3 chord = b.p - a.p;
+  if (norm(chord) < 1e-6) return std::acos(std::clamp(-dot(a.d, b.d), -1.0, 1.0));
+  const Vec3 c = unit(chord);
+  return std::acos(std::clamp(-dot(a.d, c), -1.0, 1.0)) + std::acos(std::clamp(dot(c, b.d), -1.0, 1.0));
+}
+
+// Cubic Hermite curve from a.p (heading -a.d) to b.p (heading b.d), every ~0.1 µm, ends included.
+Polyline hermite(const Arm& a, const Arm& b) {
+  const double chord = norm(b.p - a.p);
+  const Vec3 t0 = -chord * a.d, t1 = chord * b.d;
+  const int count = std::max(1, static_cast<int>(std::ceil(chord / 0.1)));
+  Polyline out;
+  for (int n = 0; n <= count; ++n) {
+    const double s = static_cast<double>(n) / count, s2 = s * s, s3 = s2 * s;
+    out.push_back((2 * s3 - 3 * s2 + 1) * a.p + (s3 - 2 * s2 + s) * t0 + (-2 * s3 + 3 * s2) * b.p + (s3 - s2) * t1);
+  }
+  return out;
+}
+
+// The part of @p arm (from the vertex outwards) beyond arc length @p cut_um.
+Polyline beyond(const Polyline& arm, double cut_um) {
+  Polyline kept;
+  double s_acc = 0.0;
+  for (std::size_t n = 1; n < arm.size(); ++n) {
+    s_acc += norm(arm[n] - arm[n - 1]);
+    if (s_acc > cut_um) kept.push_back(arm[n]);
+  }
+  return kept;
+}
+
 }  // namespace
 
 TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<float>& radius_um,
@@ -279,6 +330,20 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<fl
   Graph g = build_graph(skeleton, radius_um);
   const double voxel_um = std::max({skeleton.spacing().x_um, skeleton.spacing().y_um, skeleton.spacing().z_um});
   auto is_boundary_end = [&](int vi) { return near_face(g.v[vi].p, g.v[vi].r + voxel_um + 0.3, box); };
+  const double max_bend = o.crossing_angle_deg * kPi / 180.0;
+  // One branch through a crossing: arm @p ea (seen from vertex @p va) cut back to arm.p, a smooth curve to
+  // arm eb's cut point, arm eb; the curve's points are remembered (no intensity refinement there).
+  std::vector<Vec3> crossing_pts;
+  auto add_through = [&](int ea, int va, const Arm& arm_a, int eb, int vb, const Arm& arm_b, double cut) {
+    Polyline path = beyond(g.from(ea, va), std::min(cut, 0.4 * arm_a.length));
+    std::reverse(path.begin(), path.end());
+    const Polyline mid = hermite(arm_a, arm_b);
+    crossing_pts.insert(crossing_pts.end(), mid.begin(), mid.end());
+    path.insert(path.end(), mid.begin(), mid.end());
+    const Polyline tail = beyond(g.from(eb, vb), std::min(cut, 0.4 * arm_b.length));
+    path.insert(path.end(), tail.begin(), tail.end());
+    g.add_edge(g.other(ea, va), g.other(eb, vb), std::move(path));
+  };
 
   // Short self-loops and short parallel edges come from small holes in the mask.
   for (std::size_t ei = 0; ei < g.e.size(); ++ei)
@@ -341,6 +406,45 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<fl
     g.dissolve(best_junction);
   }
 
+  // Crossings seen as two forks joined by a bridge (the masks of two dendrites merge over a stretch: different
+  // depths, a shallow angle): when the four outer arms pair up as two straight continuations across the bridge,
+  // each pair becomes one branch and the bridge goes (its stretch is in both branches, as both dendrites are).
+  for (bool again = true; again;) {
+    again = false;
+    for (std::size_t bi = 0; bi < g.e.size() && !again; ++bi) {
+      const Edge& br = g.e[bi];
+      if (!br.alive || br.a == br.b || g.degree(br.a) != 3 || g.degree(br.b) != 3) continue;
+      if (g.length(static_cast<int>(bi)) > kMaxBridgeUm) continue;
+      const int j1 = br.a, j2 = br.b;
+      std::vector<int> arms1, arms2;
+      for (int ei : g.v[j1].edges)
+        if (ei != static_cast<int>(bi)) arms1.push_back(ei);
+      for (int ei : g.v[j2].edges)
+        if (ei != static_cast<int>(bi)) arms2.push_back(ei);
+      auto plain = [&](int ei) {
+        const Edge& e = g.e[ei];
+        return e.a != e.b && !((e.a == j1 && e.b == j2) || (e.a == j2 && e.b == j1));
+      };
+      if (arms1.size() != 2 || arms2.size() != 2 || !plain(arms1[0]) || !plain(arms1[1]) || !plain(arms2[0]) ||
+          !plain(arms2[1]))
+        continue;
+      const double cut = std::max(g.v[j1].r, g.v[j2].r) + 1.0;
+      const Arm a1[2] = {arm_beyond(g, arms1[0], j1, cut), arm_beyond(g, arms1[1], j1, cut)};
+      const Arm a2[2] = {arm_beyond(g, arms2[0], j2, cut), arm_beyond(g, arms2[1], j2, cut)};
+      const double same = std::max(bend(a1[0], a2[0]), bend(a1[1], a2[1]));
+      const double swapped = std::max(bend(a1[0], a2[1]), bend(a1[1], a2[0]));
+      if (std::min(same, swapped) > max_bend) continue;
+      const bool swap = swapped < same;
+      for (int i = 0; i < 2; ++i) {
+        const int k = swap ? 1 - i : i;
+        add_through(arms1[i], j1, a1[i], arms2[k], j2, a2[k], cut);
+      }
+      for (int ei : {arms1[0], arms1[1], arms2[0], arms2[1], static_cast<int>(bi)}) g.remove_edge(ei);
+      g.v[j1].alive = g.v[j2].alive = false;
+      again = true;
+    }
+  }
+
   // Junction clusters: contract short edges between junctions (the two sides of a crossing).
   for (;;) {
     int best = -1;
@@ -380,50 +484,34 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<fl
       g.remove_edge(static_cast<int>(ei));
 
   // Crossings (four or more branches): pair the branches by straightest continuation; each pair becomes one
-  // branch through the crossing, so no length is counted twice and each dendrite stays one chain.
-  const double min_score = std::cos(o.crossing_angle_deg * kPi / 180.0);
+  // branch through the crossing, so no length is counted twice and each dendrite stays one chain. Through the
+  // crossing the branch follows a smooth curve between the arms cut back beyond the disturbed zone (two
+  // dendrites crossing at different depths must not both detour through one centre point).
   for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
     const int v = static_cast<int>(vi);
     if (!g.v[v].alive || g.degree(v) < 4) continue;
     std::vector<int> edges;
     for (int ei : g.v[v].edges)
       if (g.e[ei].a != g.e[ei].b) edges.push_back(ei);
+    const double cut = g.v[v].r + 1.0;
+    std::vector<Arm> arms;
+    for (int ei : edges) arms.push_back(arm_beyond(g, ei, v, cut));
     struct Pair {
-      double score;
+      double cost;
       int i, j;
     };
     std::vector<Pair> pairs;
     for (std::size_t i = 0; i < edges.size(); ++i)
       for (std::size_t j = i + 1; j < edges.size(); ++j)
-        pairs.push_back({-dot(g.direction(edges[i], v), g.direction(edges[j], v)), static_cast<int>(i),
-                         static_cast<int>(j)});
-    std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.score > b.score; });
+        pairs.push_back({bend(arms[i], arms[j]), static_cast<int>(i), static_cast<int>(j)});
+    std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.cost < b.cost; });
     std::vector<char> taken(edges.size(), 0);
     for (const Pair& p : pairs) {
-      if (p.score < min_score || taken[p.i] || taken[p.j]) continue;
+      if (p.cost > max_bend || taken[p.i] || taken[p.j]) continue;
       taken[p.i] = taken[p.j] = 1;
-      // Through the crossing in a straight line between the two arms cut back beyond the disturbed zone (two
-      // dendrites crossing at different depths must not both detour through one centre point).
-      const double near = g.v[v].r + 1.0;
-      Polyline path;
-      for (int side = 0; side < 2; ++side) {
-        const Polyline arm = g.from(edges[side == 0 ? p.i : p.j], v);
-        const double length = polyline_length(arm);
-        const double cut = std::min(near, 0.4 * length);
-        Polyline kept;
-        double s_acc = 0.0;
-        kept.push_back(point_at(arm, cut));
-        for (std::size_t n = 1; n < arm.size(); ++n) {
-          s_acc += norm(arm[n] - arm[n - 1]);
-          if (s_acc > cut) kept.push_back(arm[n]);
-        }
-        if (side == 0) std::reverse(kept.begin(), kept.end());
-        path.insert(path.end(), kept.begin(), kept.end());
-      }
-      const int a = g.other(edges[p.i], v), b = g.other(edges[p.j], v);
+      add_through(edges[p.i], v, arms[p.i], edges[p.j], v, arms[p.j], cut);
       g.remove_edge(edges[p.i]);
       g.remove_edge(edges[p.j]);
-      g.add_edge(a, b, std::move(path));
     }
   }
   for (std::size_t vi = 0; vi < g.v.size(); ++vi)
@@ -653,6 +741,8 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<fl
     const Vec3 axis{node->x_um, node->y_um, node->z_um};
     candidates.push_back({axis + node->radius_um * unit(tip - axis), tip});
   }
+
+  for (const Vec3& p : crossing_pts) result.crossing_points.push_back({p.x, p.y, p.z});
 
   // Spine candidates belong to the dendrite whose centerline is nearest to their base.
   for (const Candidate& c : candidates) {

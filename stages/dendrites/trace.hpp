@@ -22,6 +22,9 @@ struct TraceOptions {
 struct TraceResult {
   DendriteGraph graph;
   SpineCandidates candidates;
+  /// Points (µm, every ~0.1 µm) of the interpolated stretches through crossings: the intensity there belongs to
+  /// two dendrites, so refine_centerline() leaves nodes near them on the interpolated path.
+  std::vector<PointUm> crossing_points;
 };
 
 /// @brief Turns @p skeleton (nonzero = curve skeleton voxel) into smoothed branches in µm. @p radius_um gives a

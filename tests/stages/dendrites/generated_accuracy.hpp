@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "dendrite_test_util.hpp"
 
@@ -37,6 +38,20 @@ inline StackAccuracy measure_generated(std::uint64_t seed, std::size_t nx, std::
   a.rms_um = m.rms_um, a.max_um = m.max_um, a.uncovered_um = m.uncovered_um;
   a.dendrites_true = static_cast<int>(stack.dendrites.size());
   a.dendrites_traced = static_cast<int>(g.dendrite_ids().size());
+  if (const char* dir = std::getenv("SPINESCOPE_ACCURACY_DUMP")) {  // truth and traced points, for plots
+    const std::string prefix = std::string(dir) + "/seed" + std::to_string(seed);
+    if (std::FILE* f = std::fopen((prefix + "_truth.csv").c_str(), "w")) {
+      for (const auto& d : stack.dendrites)
+        for (const auto& p : d.centerline) std::fprintf(f, "%d,%.4f,%.4f,%.4f\n", d.dendrite_id, p.x_um, p.y_um, p.z_um);
+      std::fclose(f);
+    }
+    if (std::FILE* f = std::fopen((prefix + "_traced.csv").c_str(), "w")) {
+      for (const auto& b : g.branches)
+        for (const auto& n : b.nodes)
+          std::fprintf(f, "%d,%d,%.4f,%.4f,%.4f,%.3f\n", b.id, b.dendrite_id, n.x_um, n.y_um, n.z_um, n.radius_um);
+      std::fclose(f);
+    }
+  }
   if (std::getenv("SPINESCOPE_ACCURACY_DETAIL"))
     for (const auto& d : stack.dendrites) std::fprintf(stderr, "  truth dendrite %d: %.2f um\n", d.dendrite_id, d.length_um);
   if (std::getenv("SPINESCOPE_ACCURACY_DETAIL"))
