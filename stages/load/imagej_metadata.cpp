@@ -17,19 +17,6 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b);
 }
 
-void append_utf8(std::string& out, unsigned long code) {
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else if (code < 0x800) {
-    out += static_cast<char>(0xC0 | (code >> 6));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (code >> 12));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
-}
-
 // ImageJ writes non-ASCII characters of metadata values as the 6-character escape \uXXXX.
 std::string decode_java_escapes(const std::string& s) {
   std::string out;

@@ -36,4 +36,7 @@ struct OmeDescription {
 /// @brief nullopt when @p text is not OME-XML; throws std::invalid_argument on unusable OME-XML.
 std::optional<OmeDescription> parse_ome_xml(const std::string& text);
 
+/// Appends the UTF-8 encoding of a code point below U+10000 (ImageJ \uXXXX escapes, XML character references).
+void append_utf8(std::string& out, unsigned long code);
+
 }  // namespace spinescope::stages::load

@@ -7,24 +7,15 @@
 #include "spinescope/dendrite_graph.hpp"
 #include "spinescope/errors.hpp"
 #include "spinescope/io.hpp"
+#include "test_support.hpp"
 
 namespace spinescope {
 namespace {
 
 namespace fs = boost::filesystem;
 
-fs::path temp_dir() {
-  fs::path d = fs::temp_directory_path() / fs::unique_path("spinescope-test-%%%%%%");
-  fs::create_directories(d);
-  return d;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p.string(), std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+fs::path temp_dir() { return test::make_temp_dir("io"); }
+using test::read_file;
 
 TEST(Io, Sha256KnownVectors) {
   EXPECT_EQ(sha256_string(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -37,7 +28,7 @@ TEST(Io, AtomicWriteLeavesNoTemporaries) {
   const fs::path d = temp_dir();
   write_file_atomic((d / "a.txt").string(), "first");
   write_file_atomic((d / "a.txt").string(), "second");
-  EXPECT_EQ(slurp(d / "a.txt"), "second");
+  EXPECT_EQ(read_file(d / "a.txt"), "second");
   int files = 0;
   for (auto it = fs::directory_iterator(d); it != fs::directory_iterator(); ++it) ++files;
   EXPECT_EQ(files, 1);
@@ -99,7 +90,7 @@ TEST(Io, SwcParentsBeforeChildren) {
   EXPECT_NEAR(g.total_length_um(), 12.0, 1e-12);
   const fs::path d = temp_dir();
   write_swc((d / "t.swc").string(), g, {"stack a.tif"});
-  std::istringstream in(slurp(d / "t.swc"));
+  std::istringstream in(read_file(d / "t.swc"));
   std::string line;
   std::vector<long> seen;
   int nodes = 0;

@@ -6,23 +6,14 @@
 #include <string>
 
 #include "spinescope/io.hpp"
+#include "test_support.hpp"
 
 namespace spinescope::testing_batch {
 
 namespace fs = boost::filesystem;
 
-inline fs::path make_temp_dir() {
-  fs::path d = fs::temp_directory_path() / fs::unique_path("spinescope-batch-%%%%%%");
-  fs::create_directories(d);
-  return d;
-}
-
-inline std::string slurp(const fs::path& p) {
-  std::ifstream in(p.string(), std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+inline fs::path make_temp_dir() { return test::make_temp_dir("batch"); }
+using test::read_file;
 
 inline void put(const fs::path& p, const std::string& text) { write_file_atomic(p.string(), text); }
 

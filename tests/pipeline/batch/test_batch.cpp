@@ -44,7 +44,7 @@ class TextStackStage : public Stage {
       ~Leave() { --g_in_flight; }
     } leave;
     std::this_thread::sleep_for(std::chrono::milliseconds(params().integer("sleep_ms")));
-    std::istringstream in(slurp(ctx.info().path));
+    std::istringstream in(read_file(ctx.info().path));
     std::string word;
     int spines = 0;
     double length_um = 0.0;
@@ -76,7 +76,7 @@ Pipeline text_pipeline(const ParamSet& params) {
 
 /// 100 × 100 × 10 voxels (2 MB at 20 bytes per voxel) unless the file says "badheader".
 StackHeader text_header(const std::string& path, const LoadOptions&) {
-  if (contains(slurp(path), "badheader")) throw InputError(path, "unsupported compression (test)");
+  if (contains(read_file(path), "badheader")) throw InputError(path, "unsupported compression (test)");
   StackHeader h;
   h.nx = 100, h.ny = 100, h.nz = 10;
   h.spacing = {0.1, 0.1, 0.35};
@@ -113,7 +113,7 @@ class BatchTest : public ::testing::Test {
     return o;
   }
   std::string merged(const std::string& file, const std::string& out = "out") const {
-    return slurp(dir_ / out / file);
+    return read_file(dir_ / out / file);
   }
 
   fs::path dir_;
@@ -152,8 +152,8 @@ TEST_F(BatchTest, FailingStackIsIsolatedAndOutputsCarrySheetColumns) {
   EXPECT_EQ(dendrites.rows[1][dendrites.column("length_um")], "8");
 
   // Each stack has its folder with a completion record; the failure is recorded too.
-  EXPECT_TRUE(contains(slurp(dir_ / "out/stacks/0001_cell1/done.json"), "\"status\": \"ok\""));
-  EXPECT_TRUE(contains(slurp(dir_ / "out/stacks/0002_cell2/done.json"), "\"status\": \"failed\""));
+  EXPECT_TRUE(contains(read_file(dir_ / "out/stacks/0001_cell1/done.json"), "\"status\": \"ok\""));
+  EXPECT_TRUE(contains(read_file(dir_ / "out/stacks/0002_cell2/done.json"), "\"status\": \"failed\""));
   EXPECT_FALSE(fs::exists(dir_ / "out/stacks/0002_cell2/spines.csv"));
   const std::string batch = merged("batch.json");
   EXPECT_TRUE(contains(batch, "\"failed\": 2")) << batch;
@@ -272,7 +272,7 @@ TEST_F(BatchTest, StacksInFlightNeverExceedJobsAndResultsDoNotDependOnIt) {
 
 TEST_F(BatchTest, SheetProblemsStopTheBatchBeforeAnyWork) {
   write_sheet({"spines 3 length 10"});
-  put(dir_ / "sheet.csv", slurp(dir_ / "sheet.csv") + "raw/missing.tif,ctrl,m9,n9,f,\n");
+  put(dir_ / "sheet.csv", read_file(dir_ / "sheet.csv") + "raw/missing.tif,ctrl,m9,n9,f,\n");
   try {
     run_batch(options());
     FAIL() << "no error for a sheet row naming a missing file";

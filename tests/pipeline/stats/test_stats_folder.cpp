@@ -17,24 +17,15 @@
 #include "spinescope/io.hpp"
 #include "spinescope/report_html.hpp"
 #include "spinescope/stats.hpp"
+#include "test_support.hpp"
 
 namespace spinescope::stats {
 namespace {
 
 namespace fs = boost::filesystem;
 
-fs::path temp_dir() {
-  fs::path d = fs::temp_directory_path() / fs::unique_path("spinescope-stats-%%%%%%");
-  fs::create_directories(d);
-  return d;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p.string(), std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+fs::path temp_dir() { return test::make_temp_dir("stats"); }
+using test::read_file;
 
 struct Animal {
   std::string group, name;
@@ -178,7 +169,7 @@ TEST(StatsFolder, AnimalLevelTestsFromNeuronSums) {
   const auto at = std::find(family.begin(), family.end(), welch_raw) - family.begin();
   EXPECT_NEAR(std::stod((*welch)[t.column("p_adjusted_bh")]), adjusted[static_cast<std::size_t>(at)], 1e-8);
 
-  const std::string json = slurp(dir / "stats.json");
+  const std::string json = read_file(dir / "stats.json");
   for (const char* key : {"\"n_animals\": 3", "\"n_neurons\": 6", "\"n_failed_stacks\": 1", "\"control\": \"vehicle\"",
                           "\"mixed_model\"", "\"var_animal\"", "\"results\"", "\"seed\": 1", "\"bootstrap\": 2000"})
     EXPECT_NE(json.find(key), std::string::npos) << key;
@@ -193,12 +184,12 @@ TEST(StatsFolder, SameSeedSameNumbers) {
   options.bootstrap = 500;
   options.seed = 11;
   run_stats(dir.string(), options);
-  const std::string first = slurp(dir / "stats.csv");
+  const std::string first = read_file(dir / "stats.csv");
   run_stats(dir.string(), options);
-  EXPECT_EQ(slurp(dir / "stats.csv"), first);
+  EXPECT_EQ(read_file(dir / "stats.csv"), first);
   options.seed = 12;
   run_stats(dir.string(), options);
-  EXPECT_NE(slurp(dir / "stats.csv"), first);
+  EXPECT_NE(read_file(dir / "stats.csv"), first);
   fs::remove_all(dir);
 }
 
@@ -241,7 +232,7 @@ TEST(StatsFolder, GroupWithOneAnimalIsNotEnoughAnimals) {
   const auto* drug = find(t, "drug", "density_per_um", "welch_t");
   ASSERT_NE(drug, nullptr);
   EXPECT_FALSE((*drug)[t.column("p_value")].empty()) << "the other comparison is unaffected";
-  EXPECT_NE(slurp(dir / "report.html").find("not enough animals"), std::string::npos);
+  EXPECT_NE(read_file(dir / "report.html").find("not enough animals"), std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -291,7 +282,7 @@ TEST(StatsFolder, ReportIsSelfContainedAndWellFormed) {
   StatsOptions options;
   options.bootstrap = 500;
   run_stats(dir.string(), options);
-  const std::string html = slurp(dir / "report.html");
+  const std::string html = read_file(dir / "report.html");
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_TRUE(well_formed(html));
   int svgs = 0;
