@@ -14,7 +14,8 @@ constexpr double kHeadReachUm = 1.5;    // a head profile must fall to half with
 constexpr double kRodReachUm = 3.0;     // a filopodium's end is looked for this far beyond its brightest point
 constexpr double kRecentreUm = 0.12;    // a cross-section may recentre on the object by this much
 constexpr double kNeckClearanceUm = 0.1;  // neck cross-sections stay this far from base and head surface
-constexpr double kAxialCosine = 0.7;    // |cos| to z above which an axis counts as along z
+constexpr double kAxialCosine = 0.7;
+constexpr double kSmallHeadUm = 0.5;    // heads narrower than this are sized by their brightness too    // |cos| to z above which an axis counts as along z
 
 struct V3 {
   double x = 0, y = 0, z = 0;
@@ -205,13 +206,35 @@ void measure_spine(const VolumeF& pre, const std::vector<std::size_t>& voxels, d
     }
   }
   double neck_d = std::isfinite(neck_fwhm) ? cal.cylinder_diameter_um(neck_fwhm, neck_orientation) : head_d;
+  // A neck thinner than the PSF hardly narrows its image but dims it: its brightness relative to the local dye
+  // level gives its width too. The dimmest stretch (running mean of three cross-sections) is the neck; the
+  // narrower of the two estimates wins (a neighbouring structure widens a profile, it never narrows it).
+  if (has_neck && !neck_values.empty()) {
+    double level = std::numeric_limits<double>::infinity();
+    for (std::size_t n = 0; n < neck_values.size(); ++n) {
+      const std::size_t a = n == 0 ? 0 : n - 1, b = std::min(neck_values.size() - 1, n + 1);
+      double m = 0;
+      for (std::size_t q = a; q <= b; ++q) m += neck_values[q];
+      level = std::min(level, m / static_cast<double>(b - a + 1));
+    }
+    const double from_intensity =
+        cal.cylinder_diameter_from_peak_um(level / std::max(reference_intensity, 1e-6), neck_orientation);
+    neck_d = std::min(neck_d, from_intensity);
+    // Likewise a head below ~0.5 µm: its width hardly shows in its image, its brightness does. The neck running
+    // into the head adds about half the neck's own brightness at the head centre.
+    if (head_d < kSmallHeadUm) {
+      const double ball = (head_value - 0.5 * level) / std::max(reference_intensity, 1e-6);
+      if (ball > 0) head_d = std::min(head_d, cal.ball_diameter_from_peak_um(ball));
+    }
+  }
   if (!has_neck) neck_d = head_d;
 
   // A filopodium has no head: its brightest distal point is hardly brighter than its neck (a head wider than the
   // neck gathers more light; widths alone do not tell a 0.3 µm head from a 0.15 µm rod through a 0.25 µm PSF).
   bool headless = false;
   if (!neck_values.empty()) {
-    std::vector<double> sorted = neck_values;
+    // The outer half of the neck: near the base the shaft's blur (3x longer along z) brightens it.
+    std::vector<double> sorted(neck_values.begin() + neck_values.size() / 2, neck_values.end());
     std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
     headless = head_value <= params.headless_intensity_ratio * sorted[sorted.size() / 2];
   }

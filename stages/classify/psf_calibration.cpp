@@ -17,6 +17,16 @@ double gauss(double x, double sigma) { return std::exp(-0.5 * x * x / (sigma * s
 // Fraction of a centred 1-D Gaussian within [-h, h].
 double gauss_mass(double h, double sigma) { return h <= 0 ? 0.0 : std::erf(h / (sigma * 1.4142135623730951)); }
 
+// Mass of the centred 2-D Gaussian (sigmas @p sa, @p sb) within the disc of radius @p rho.
+double disc_mass(double rho, double sa, double sb) {
+  double s = 0;
+  for (int n = 0; n < kQuadrature; ++n) {
+    const double a = -rho + (n + 0.5) * (2 * rho / kQuadrature);
+    s += gauss(a, sa) * gauss_mass(std::sqrt(std::max(0.0, rho * rho - a * a)), sb);
+  }
+  return s * (2 * rho / kQuadrature);
+}
+
 // FWHM of the profile I(x) = ∫ g_xy(x - p) w(p) dp for a cross-section weight w supported on [-r, r].
 double fwhm_of(double r, double sigma_xy, const std::function<double(double)>& w) {
   std::vector<double> ps, ws;
@@ -54,6 +64,9 @@ PsfCalibration::PsfCalibration(double psf_fwhm_xy_um, double psf_fwhm_z_um)
     ball_.push_back(ball_fwhm_um(d));
     cyl_lateral_.push_back(cylinder_fwhm_um(d, CylinderAxis::kLateral));
     cyl_axial_.push_back(cylinder_fwhm_um(d, CylinderAxis::kAxial));
+    peak_ball_.push_back(ball_peak_fraction(d));
+    peak_lateral_.push_back(cylinder_peak_fraction(d, CylinderAxis::kLateral));
+    peak_axial_.push_back(cylinder_peak_fraction(d, CylinderAxis::kAxial));
   }
 }
 
@@ -78,6 +91,36 @@ double PsfCalibration::cylinder_fwhm_um(double diameter_um, CylinderAxis axis) c
   // a lateral cylinder, y for one along z.
   const double other = axis == CylinderAxis::kLateral ? sigma_z_ : sigma_xy_;
   return fwhm_of(r, sigma_xy_, [&](double p) { return gauss_mass(std::sqrt(std::max(0.0, r * r - p * p)), other); });
+}
+
+double PsfCalibration::ball_peak_fraction(double diameter_um) const {
+  const double r = 0.5 * diameter_um;
+  if (r <= 0) return 0.0;
+  // Slabs across x: the PSF-weighted area of each slab's disc, weighted by the lateral PSF at the slab.
+  double s = 0;
+  for (int n = 0; n < kQuadrature; ++n) {
+    const double p = -r + (n + 0.5) * (2 * r / kQuadrature);
+    s += gauss(p, sigma_xy_) * disc_mass(std::sqrt(std::max(0.0, r * r - p * p)), sigma_xy_, sigma_z_);
+  }
+  return s * (2 * r / kQuadrature);
+}
+
+double PsfCalibration::cylinder_peak_fraction(double diameter_um, CylinderAxis axis) const {
+  const double r = 0.5 * diameter_um;
+  if (r <= 0) return 0.0;
+  if (axis == CylinderAxis::kAxial) return 1.0 - std::exp(-0.5 * r * r / (sigma_xy_ * sigma_xy_));
+  return disc_mass(r, sigma_xy_, sigma_z_);
+}
+
+double PsfCalibration::cylinder_diameter_from_peak_um(double fraction, CylinderAxis axis) const {
+  const std::vector<double>& table = axis == CylinderAxis::kLateral ? peak_lateral_ : peak_axial_;
+  if (fraction >= table.back()) return (table.size() - 1) * kStepUm;  // the curve saturates: no extrapolation
+  return invert(table, fraction);
+}
+
+double PsfCalibration::ball_diameter_from_peak_um(double fraction) const {
+  if (fraction >= peak_ball_.back()) return (peak_ball_.size() - 1) * kStepUm;
+  return invert(peak_ball_, fraction);
 }
 
 double PsfCalibration::invert(const std::vector<double>& table, double fwhm_um) const {

@@ -53,8 +53,9 @@ std::vector<Offset> ellipsoid_offsets(const Spacing& s, double xy_um, double z_u
 struct Grid {
   long nx, ny, nz;
   Spacing s;
-  explicit Grid(const VolumeF& v)
-      : nx(static_cast<long>(v.nx())), ny(static_cast<long>(v.ny())), nz(static_cast<long>(v.nz())), s(v.spacing()) {}
+  explicit Grid(const VolumeF& v) : Grid(v.nx(), v.ny(), v.nz(), v.spacing()) {}
+  Grid(std::size_t x, std::size_t y, std::size_t z, const Spacing& sp)
+      : nx(static_cast<long>(x)), ny(static_cast<long>(y)), nz(static_cast<long>(z)), s(sp) {}
   void ijk(std::size_t v, long* i, long* j, long* k) const {
     *i = static_cast<long>(v % nx);
     *j = static_cast<long>((v / nx) % ny);
@@ -276,6 +277,43 @@ std::uint32_t first_label_on_path(const VolumeU32& labels, const Grid& g, const 
   return 0;
 }
 
+// A capsule of the traced centerline (radius interpolated linearly from node to node).
+struct Capsule {
+  PointUm a, b;
+  double ra, rb;
+};
+
+// The shaft mask limited to the traced shaft: voxels of @p shaft within the node radius + @p margin_um of the
+// centerline. The mask follows the thresholded foreground, which blur and a spine's own base widen; a stubby
+// spine sitting in that widening would otherwise be swallowed. Serial kernel over a z-range.
+void tighten_slab(const VolumeU8& shaft, const std::vector<Capsule>& capsules, double margin_um, long k0, long k1,
+                  VolumeU8* tight) {
+  const Grid g(shaft.nx(), shaft.ny(), shaft.nz(), shaft.spacing());
+  for (const Capsule& c : capsules) {
+    const double r = std::max(c.ra, c.rb) + margin_um;
+    const long ka = std::max(k0, static_cast<long>(std::ceil((std::min(c.a.z_um, c.b.z_um) - r) / g.s.z_um))),
+               kb = std::min(k1 - 1, static_cast<long>(std::floor((std::max(c.a.z_um, c.b.z_um) + r) / g.s.z_um)));
+    if (ka > kb) continue;
+    const long ia = std::max(0L, static_cast<long>(std::ceil((std::min(c.a.x_um, c.b.x_um) - r) / g.s.x_um))),
+               ib = std::min(g.nx - 1, static_cast<long>(std::floor((std::max(c.a.x_um, c.b.x_um) + r) / g.s.x_um)));
+    const long ja = std::max(0L, static_cast<long>(std::ceil((std::min(c.a.y_um, c.b.y_um) - r) / g.s.y_um))),
+               jb = std::min(g.ny - 1, static_cast<long>(std::floor((std::max(c.a.y_um, c.b.y_um) + r) / g.s.y_um)));
+    const double ux = c.b.x_um - c.a.x_um, uy = c.b.y_um - c.a.y_um, uz = c.b.z_um - c.a.z_um;
+    const double len2 = ux * ux + uy * uy + uz * uz;
+    for (long k = ka; k <= kb; ++k)
+      for (long j = ja; j <= jb; ++j)
+        for (long i = ia; i <= ib; ++i) {
+          const std::size_t v = g.index(i, j, k);
+          if (!shaft[v] || (*tight)[v]) continue;
+          const double px = i * g.s.x_um - c.a.x_um, py = j * g.s.y_um - c.a.y_um, pz = k * g.s.z_um - c.a.z_um;
+          const double t = len2 > 0 ? std::clamp((px * ux + py * uy + pz * uz) / len2, 0.0, 1.0) : 0.0;
+          const double dx = px - t * ux, dy = py - t * uy, dz = pz - t * uz;
+          const double reach = c.ra + t * (c.rb - c.ra) + margin_um;
+          if (dx * dx + dy * dy + dz * dz <= reach * reach) (*tight)[v] = 1;
+        }
+  }
+}
+
 // A detected piece before fragments are joined.
 struct Found {
   DetectedSpine spine;
@@ -293,9 +331,28 @@ struct SortKey {
 
 }  // namespace
 
-std::vector<DetectedSpine> detect_spines(const DetectInputs& in, const DetectParams& p, VolumeU32* work) {
-  const VolumeF& pre = *in.preprocessed;
+std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const DetectParams& p, VolumeU32* work) {
+  const VolumeF& pre = *given.preprocessed;
   const Grid g(pre);
+  // 0. The shaft mask tightened to the traced radii (if asked for).
+  DetectInputs in = given;
+  VolumeU8 tight;
+  if (p.shaft_radius_margin_um < kKeepShaftMarginUm) {
+    tight = VolumeU8(pre.nx(), pre.ny(), pre.nz(), pre.spacing(), std::uint8_t{0});
+    std::vector<Capsule> capsules;
+    for (const auto& branch : given.graph->branches)
+      for (std::size_t n = 0; n < branch.nodes.size(); ++n) {
+        if (branch.nodes.size() > 1 && n + 1 == branch.nodes.size()) break;
+        const auto& a = branch.nodes[n];
+        const auto& b = branch.nodes.size() > 1 ? branch.nodes[n + 1] : a;
+        capsules.push_back({{a.x_um, a.y_um, a.z_um}, {b.x_um, b.y_um, b.z_um}, std::max(0.0, a.radius_um),
+                            std::max(0.0, b.radius_um)});
+      }
+    tbb::parallel_for(tbb::blocked_range<long>(0, g.nz, 1), [&](const tbb::blocked_range<long>& r) {
+      tighten_slab(*given.shaft, capsules, p.shaft_radius_margin_um, r.begin(), r.end(), &tight);
+    });
+    in.shaft = &tight;
+  }
   const std::vector<Offset> margin = ellipsoid_offsets(g.s, p.shaft_margin_um, p.shaft_margin_um);
   const std::vector<Offset> halo = ellipsoid_offsets(g.s, p.halo_xy_um, p.halo_z_um);
 

@@ -12,6 +12,9 @@
 
 namespace spinescope::stages::spines {
 
+/// @brief A shaft_radius_margin_um at least this large keeps the dendrite stage's shaft mask (µm).
+inline constexpr double kKeepShaftMarginUm = 3.0;
+
 /// @brief Detection settings (the stage's parameters; see SpinesStage::spec for docs and ranges).
 struct DetectParams {
   double max_spine_length_um = 3.0;
@@ -19,6 +22,7 @@ struct DetectParams {
   double min_spine_volume_um3 = 0.01;
   double min_contrast = 0.07;
   double shaft_margin_um = 0.15;
+  double shaft_radius_margin_um = 3.0;  ///< >= kKeepShaftMarginUm: the given shaft mask unchanged
   double min_head_separation_um = 0.6;
   double split_min_dip = 0.15;
   double detached_min_intensity = 0.05;

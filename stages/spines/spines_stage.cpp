@@ -25,6 +25,9 @@ StageSpec make_spec() {
                  "smallest peak intensity of a spine in preprocessed units (background 0, dendrite ~1)"),
       real_param("shaft_margin_um", 0.15, 0.0, 1.0, "um",
                  "foreground within this distance of the shaft mask belongs to the shaft"),
+      real_param("shaft_radius_margin_um", 3.0, 0.0, 3.0, "um",
+                 "the shaft mask is limited to the traced centerline's radius plus this (a stubby spine widens the "
+                 "thresholded shaft); 3, the default, keeps the dendrite stage's mask as it is"),
       real_param("min_head_separation_um", 0.6, 0.1, 3.0, "um",
                  "two head maxima closer than this are one spine"),
       real_param("split_min_dip", 0.15, 0.0, 1.0, "fraction",
@@ -63,6 +66,7 @@ void SpinesStage::on_configure(const ResolvedParams& p) {
   detect_.min_spine_volume_um3 = p.real("min_spine_volume_um3");
   detect_.min_contrast = p.real("min_contrast");
   detect_.shaft_margin_um = p.real("shaft_margin_um");
+  detect_.shaft_radius_margin_um = p.real("shaft_radius_margin_um");
   detect_.min_head_separation_um = p.real("min_head_separation_um");
   detect_.split_min_dip = p.real("split_min_dip");
   detect_.detached_min_intensity = p.real("detached_min_intensity");

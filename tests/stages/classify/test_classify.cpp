@@ -99,6 +99,54 @@ TEST(Classify, RenderedTypesAnisotropic) {
   }
 }
 
+TEST(Classify, PeakFractionCalibration) {
+  const PsfCalibration cal(0.25, 0.7);
+  // Nothing is no light; a body much larger than the PSF images at the filled-volume level.
+  EXPECT_EQ(cal.ball_peak_fraction(0.0), 0.0);
+  EXPECT_NEAR(cal.ball_peak_fraction(3.0), 1.0, 0.01);
+  EXPECT_NEAR(cal.cylinder_peak_fraction(3.0, CylinderAxis::kLateral), 1.0, 0.01);
+  // Along z a cylinder collects the long axial PSF: brighter than the same cylinder lying sideways.
+  EXPECT_GT(cal.cylinder_peak_fraction(0.2, CylinderAxis::kAxial), cal.cylinder_peak_fraction(0.2, CylinderAxis::kLateral));
+  // A thin neck images far dimmer than a head (the light is what tells them apart below the PSF).
+  EXPECT_LT(cal.cylinder_peak_fraction(0.15, CylinderAxis::kLateral), 0.5 * cal.ball_peak_fraction(0.6));
+  double previous = 0;
+  for (double d = 0.05; d <= 2.0; d += 0.05) {
+    const double f = cal.ball_peak_fraction(d);
+    EXPECT_GT(f, previous) << d;
+    previous = f;
+    EXPECT_NEAR(cal.ball_diameter_from_peak_um(f), d, 0.01) << d;
+    for (auto axis : {CylinderAxis::kLateral, CylinderAxis::kAxial})
+      if (d <= 1.2)  // beyond, an axial cylinder's centre is saturated (fraction 1 to double precision)
+        EXPECT_NEAR(cal.cylinder_diameter_from_peak_um(cal.cylinder_peak_fraction(d, axis), axis), d, 0.01) << d;
+  }
+  EXPECT_EQ(cal.cylinder_diameter_from_peak_um(0.0, CylinderAxis::kLateral), 0.0);
+  EXPECT_NEAR(cal.ball_diameter_from_peak_um(1.5), 3.0, 1e-9);  // saturated: the table's end, no extrapolation
+}
+
+// Issue 4: necks of mushrooms were measured as wide as their heads (typed stubby), thin heads as wide as a
+// mushroom's. Sub-PSF necks and heads are sized by their brightness relative to the shaft core.
+TEST(Classify, NeckAndSmallHeadSizedAnisotropic) {
+  SpineScene s(160, 90, 30, 5);
+  s.add_spine("mushroom", 2.0, 1, 0, 0.7, 0.18, 0.75);
+  s.add_spine("mushroom", 5.5, -1, 0, 0.9, 0.15, 0.65);
+  s.add_spine("mushroom", 9.0, 0, 1, 0.8, 0.2, 0.8);  // along z
+  s.add_spine("thin", 12.0, 1, 0, 0.9, 0.15, 0.3);
+  s.add_spine("thin", 14.5, -1, 0, 1.0, 0.13, 0.28);
+  Context ctx = s.make_context();
+  const auto found = run_spines_and_classify(ctx);
+  ASSERT_EQ(found.size(), s.truth.size());
+  for (std::size_t i = 0; i < s.truth.size(); ++i) {
+    const auto& t = s.truth[i];
+    const Spine* f = match(found, t);
+    ASSERT_NE(f, nullptr) << t.type << " at x=" << t.base.x_um;
+    EXPECT_EQ(std::string(to_string(f->type)), t.type)
+        << "at x=" << t.base.x_um << ": head " << f->head_diameter_um << " neck " << f->neck_width_um;
+    EXPECT_NEAR(f->head_diameter_um, t.head_diameter_um, t.type == "thin" ? 0.11 : 0.08) << "at x=" << t.base.x_um;
+    EXPECT_LT(f->neck_width_um, 0.3) << t.type << " at x=" << t.base.x_um;
+    if (t.type == "thin") EXPECT_LT(f->head_diameter_um, 0.35) << "at x=" << t.base.x_um;
+  }
+}
+
 TEST(Classify, NeuronStudioRuleOrder) {
   stages::classify::TypeRules rules;
   double margin = 0;

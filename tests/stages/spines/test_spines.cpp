@@ -96,6 +96,23 @@ TEST(Spines, DimNeckHeadIsDetached) {
   EXPECT_NEAR(found[0].base.y_um - s.shaft_y_um, s.shaft_radius_um, 0.15);
 }
 
+// Issue 4: a shaft mask widened by the blur swallows short stubby spines; limiting it to the traced radius
+// (shaft_radius_margin_um) gives them back.
+TEST(Spines, StubbyNextToWideShaftMaskAnisotropic) {
+  SpineScene s(100, 80, 30, 3);
+  s.add_stubby(3.0, 1, 0, 0.45, 0.6);
+  s.add_stubby(7.0, -1, 0, 0.45, 0.6);
+  Context wide = s.make_context(true, 0.25, 0.35);  // a mask 0.35 um beyond the shaft (1.2 um along z)
+  const auto swallowed = run_spines(wide);
+  Context tightened = s.make_context(true, 0.25, 0.35);
+  ParamSet p;
+  p.set("spines.shaft_radius_margin_um", "0.1");
+  const auto found = run_spines(tightened, p);
+  EXPECT_LT(swallowed.size(), s.truth.size());
+  ASSERT_EQ(found.size(), s.truth.size());
+  expect_one_to_one(found, s.truth);
+}
+
 TEST(Spines, SameResultWithOneAndTwoThreads) {
   const SpineScene s = testing::four_types_scene();
   std::vector<Spine> one, two;
