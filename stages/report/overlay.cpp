@@ -76,27 +76,35 @@ void write_overlay_png(const std::string& path, const Volume<float>& mip, const 
     const int r = std::max(2, static_cast<int>(std::lround(0.5 * s.head_diameter_um * px_x)));
     cv::circle(img, to_px(s.head.x_um, s.head.y_um), r, c, thickness, cv::LINE_AA);
   }
-  // Legend (top-left) and scale bar (bottom-right), on dark boxes so they read on any image.
-  const double font = 0.45 * std::max(1.0, img.cols / 1024.0 * 1.5);
-  const int line_h = static_cast<int>(22 * font / 0.45);
-  cv::rectangle(img, cv::Rect(4, 4, static_cast<int>(190 * font / 0.45), line_h * 5 + 8), cv::Scalar(0, 0, 0),
-                cv::FILLED);
-  int y = 4 + line_h;
-  cv::putText(img, "dendrite trace", cv::Point(10, y), cv::FONT_HERSHEY_SIMPLEX, font, cv::Scalar(0, 255, 255), 1,
-              cv::LINE_AA);
-  for (SpineType t : {SpineType::kStubby, SpineType::kMushroom, SpineType::kThin, SpineType::kFilopodium}) {
-    y += line_h;
-    cv::putText(img, std::string(to_string(t)) + " (" + std::to_string(counts[t]) + ")", cv::Point(10, y),
-                cv::FONT_HERSHEY_SIMPLEX, font, type_colour(t), 1, cv::LINE_AA);
-  }
-  const double bar_um = nice_bar_um(0.2 * w * mip.spacing().x_um);
+  // Legend and scale bar go in a strip under the picture, so they never hide a spine.
+  const double font = std::max(0.45, 0.45 * img.cols / 700.0);
+  const int line_h = static_cast<int>(std::lround(26 * font / 0.45));
+  cv::Mat canvas(img.rows + line_h + 16, img.cols, CV_8UC3, cv::Scalar(0, 0, 0));
+  img.copyTo(canvas(cv::Rect(0, 0, img.cols, img.rows)));
+  const int text_y = img.rows + line_h;
+  int x = 8;
+  auto legend_item = [&](const std::string& text, const cv::Scalar& colour) {
+    int baseline = 0;
+    const cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, font, 1, &baseline);
+    cv::putText(canvas, text, cv::Point(x, text_y), cv::FONT_HERSHEY_SIMPLEX, font, colour, 1, cv::LINE_AA);
+    x += size.width + static_cast<int>(18 * font / 0.45);
+  };
+  legend_item("trace", cv::Scalar(0, 255, 255));
+  for (SpineType t : {SpineType::kStubby, SpineType::kMushroom, SpineType::kThin, SpineType::kFilopodium})
+    legend_item(std::string(to_string(t)) + " " + std::to_string(counts[t]), type_colour(t));
+  const double bar_um = nice_bar_um(0.15 * w * mip.spacing().x_um);
   const int bar_px = static_cast<int>(std::lround(bar_um * px_x));
-  const int x1 = img.cols - 12, x0 = x1 - bar_px, yb = img.rows - 14;
   const std::string label = format_number(bar_um, 3) + " um";
-  cv::rectangle(img, cv::Rect(x0 - 6, yb - line_h - 4, bar_px + 12, line_h + 14), cv::Scalar(0, 0, 0), cv::FILLED);
-  cv::rectangle(img, cv::Rect(x0, yb, bar_px, std::max(3, scale * 2)), cv::Scalar(255, 255, 255), cv::FILLED);
-  cv::putText(img, label, cv::Point(x0, yb - 6), cv::FONT_HERSHEY_SIMPLEX, font, cv::Scalar(255, 255, 255), 1,
-              cv::LINE_AA);
+  int baseline = 0;
+  const cv::Size label_size = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, font, 1, &baseline);
+  const int x1 = canvas.cols - 10, x0 = x1 - bar_px;
+  if (x0 - label_size.width - 10 > x) {  // the bar fits beside the legend
+    cv::rectangle(canvas, cv::Rect(x0, text_y - line_h / 3, bar_px, std::max(3, scale * 2)),
+                  cv::Scalar(255, 255, 255), cv::FILLED);
+    cv::putText(canvas, label, cv::Point(x0 - label_size.width - 8, text_y), cv::FONT_HERSHEY_SIMPLEX, font,
+                cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+  }
+  img = canvas;
   std::vector<std::uint8_t> png;
   if (!cv::imencode(".png", img, png)) throw OutputError(path, "PNG encoding failed");
   write_file_atomic(path, std::string(png.begin(), png.end()));

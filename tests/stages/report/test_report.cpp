@@ -94,7 +94,8 @@ TEST(Report, WritesTheOutputContract) {
 
   const cv::Mat overlay = cv::imread((dir / "overlay.png").string());
   ASSERT_FALSE(overlay.empty());
-  EXPECT_EQ(overlay.cols % 120, 0);  // enlarged by a whole factor
+  EXPECT_EQ(overlay.cols % 120, 0);      // enlarged by a whole factor
+  EXPECT_GT(overlay.rows, overlay.cols / 3);  // the picture (40 rows) plus a legend strip below it
   EXPECT_TRUE(fs::exists(dir / "trace.swc"));
   fs::remove_all(dir);
 }
