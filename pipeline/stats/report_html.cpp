@@ -131,8 +131,8 @@ std::string density_svg(const StatsResult& r) {
   double ytop, ystep;
   axis(vmax * 1.05, &ytop, &ystep);
   auto y = [&](double v) { return bottom - (bottom - top) * v / ytop; };
-  std::string svg = "<svg class=\"plot\" viewBox=\"0 0 " + fixed(w, 0) + " " + fixed(h, 0) +
-                    "\" role=\"img\" aria-label=\"spine density per group\">\n";
+  std::string svg = "<svg class=\"plot\" width=\"" + fixed(1.6 * w, 0) + "\" viewBox=\"0 0 " + fixed(w, 0) + " " +
+                    fixed(h, 0) + "\" role=\"img\" aria-label=\"spine density per group\">\n";
   for (double t = 0; t <= ytop + 1e-9; t += ystep) {
     svg += "<line x1=\"" + fixed(left, 0) + "\" x2=\"" + fixed(w - 10, 0) + "\" y1=\"" + fixed(y(t), 1) + "\" y2=\"" +
            fixed(y(t), 1) + "\" class=\"grid\"/><text x=\"" + fixed(left - 6, 0) + "\" y=\"" + fixed(y(t) + 4, 1) +
@@ -178,8 +178,8 @@ std::string ecdf_svg(const StatsResult& r) {
   axis(vmax, &xtop, &xstep);
   auto x = [&](double v) { return left + (right - left) * v / xtop; };
   auto y = [&](double f) { return bottom - (bottom - top) * f; };
-  std::string svg = "<svg class=\"plot\" viewBox=\"0 0 " + fixed(w, 0) + " " + fixed(h, 0) +
-                    "\" role=\"img\" aria-label=\"head diameter ECDF per group\">\n";
+  std::string svg = "<svg class=\"plot\" width=\"" + fixed(1.6 * w, 0) + "\" viewBox=\"0 0 " + fixed(w, 0) + " " +
+                    fixed(h, 0) + "\" role=\"img\" aria-label=\"head diameter ECDF per group\">\n";
   for (double t = 0; t <= xtop + 1e-9; t += xstep)
     svg += "<line x1=\"" + fixed(x(t), 1) + "\" x2=\"" + fixed(x(t), 1) + "\" y1=\"" + fixed(top, 0) + "\" y2=\"" +
            fixed(bottom, 0) + "\" class=\"grid\"/><text x=\"" + fixed(x(t), 1) + "\" y=\"" + fixed(bottom + 16, 0) +
@@ -217,8 +217,8 @@ std::string ecdf_svg(const StatsResult& r) {
 std::string types_svg(const StatsResult& r) {
   const double w = 560, bar_h = 26, left = 110, right = 520;
   const double h = 40 + bar_h * 1.5 * r.summaries.size() + 30;
-  std::string svg = "<svg class=\"plot\" viewBox=\"0 0 " + fixed(w, 0) + " " + fixed(h, 0) +
-                    "\" role=\"img\" aria-label=\"spine type fractions per group\">\n";
+  std::string svg = "<svg class=\"plot\" width=\"" + fixed(1.6 * w, 0) + "\" viewBox=\"0 0 " + fixed(w, 0) + " " +
+                    fixed(h, 0) + "\" role=\"img\" aria-label=\"spine type fractions per group\">\n";
   for (std::size_t g = 0; g < r.summaries.size(); ++g) {
     const GroupSummary& s = r.summaries[g];
     double total = 0.0;
