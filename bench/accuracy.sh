@@ -5,10 +5,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 n="${1:-20}"; first="${2:-1000}"; photons="${3:-}"
-bin="$here/build/bin"
+build="${SPINESCOPE_BUILD:-$here/build}"
+bin="$build/bin"
 work="${BENCH_DIR:-/tmp/spinescope-accuracy}${photons:+-p$photons}"
 mkdir -p "$work"
-ninja -C "$here/build" spinescope_cli make-sample-stacks >/dev/null
+ninja -C "$build" spinescope_cli make-sample-stacks >/dev/null
 pairs=()
 for ((s = first; s < first + n; ++s)); do
   prefix="$work/acc_seed$s"

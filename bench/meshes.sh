@@ -7,10 +7,11 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 seed="${1:-1}"
 data="$here/../shared/data/spinetool-meshes"
 [ -d "$data" ] || { echo "no $data: skipped"; exit 0; }
-bin="$here/build/bin"
+build="${SPINESCOPE_BUILD:-$here/build}"
+bin="$build/bin"
 work="${BENCH_DIR:-/tmp/spinescope-meshes}"
 mkdir -p "$work"
-ninja -C "$here/build" spinescope_cli make-sample-stacks >/dev/null
+ninja -C "$build" spinescope_cli make-sample-stacks >/dev/null
 pairs=()
 for d in "$data"/*/; do
   name="mesh_$(basename "$d")"

@@ -2,14 +2,16 @@
 # Whole-run benchmark: `spinescope analyze` on a generated 1024x1024x60 16-bit stack with 1 and 2 threads
 # (wall time, voxels/s, peak memory), and the scikit-image peer script on the same stack in the same run.
 # usage: bench/whole_run.sh [SEED] [NX,NY,NZ]      (needs /usr/bin/time; the peer needs python3-skimage)
+# The build folder is $SPINESCOPE_BUILD (default: build/).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 seed="${1:-7}"
 size="${2:-1024,1024,60}"
-bin="$here/build/bin"
+build="${SPINESCOPE_BUILD:-$here/build}"
+bin="$build/bin"
 work="${BENCH_DIR:-/tmp/spinescope-bench}"
 mkdir -p "$work"
-ninja -C "$here/build" spinescope_cli make-sample-stacks >/dev/null
+ninja -C "$build" spinescope_cli make-sample-stacks >/dev/null
 stack="$work/bench_seed${seed}.tif"
 if [ ! -f "$stack" ]; then
   "$bin/make-sample-stacks" --out "$work" --name bench --seed "$seed" --count 1 --size "$size" >/dev/null
