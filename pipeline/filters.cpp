@@ -262,4 +262,14 @@ std::vector<double> volume_percentiles(const Volume<float>& volume, const std::v
   return out;
 }
 
+std::vector<double> sampled_percentiles(const Volume<float>& volume, const std::vector<double>& percentiles,
+                                        std::size_t max_samples) {
+  const std::size_t stride = (volume.size() / std::max<std::size_t>(max_samples, 1)) | 1u;
+  if (stride == 1) return volume_percentiles(volume, percentiles);
+  // Odd stride: rows and slices are not sampled in step with the image.
+  Volume<float> sample((volume.size() + stride - 1) / stride, 1, 1, volume.spacing());
+  for (std::size_t n = 0, m = 0; n < volume.size(); n += stride, ++m) sample[m] = volume[n];
+  return volume_percentiles(sample, percentiles);
+}
+
 }  // namespace spinescope

@@ -21,7 +21,7 @@ constexpr double kCrossingKeepUm = 0.4;
 
 // Median-based background level and noise SD (the dendrite fills a small fraction of a stack).
 void background_stats(const Volume<float>& v, double* level, double* noise) {
-  const std::vector<double> p = volume_percentiles(v, {25.0, 50.0});
+  const std::vector<double> p = sampled_percentiles(v, {25.0, 50.0});
   *level = p[1];
   *noise = (p[1] - p[0]) / 0.6745;
 }
@@ -136,11 +136,13 @@ void DendritesStage::run(Context& ctx) const {
   coarse = Volume<float>();
   ctx.report_progress(0.55);
 
-  const Volume<float> radius = distance_transform_um(mask, false);
+  // The mask before thinning: the tracer measures the local radius at skeleton voxels in it (far cheaper than a
+  // distance map of the whole grid).
+  const Volume<std::uint8_t> object = mask;
   thin_to_skeleton(mask, true);
   ctx.report_progress(0.7);
   const PointUm box{pre.extent_x_um(), pre.extent_y_um(), pre.extent_z_um()};
-  TraceResult traced = trace_skeleton(mask, radius, box, o.trace);
+  TraceResult traced = trace_skeleton(mask, object, box, o.trace);
   ctx.report_progress(0.8);
 
   // Full-resolution foreground: its own noise level (less smoothing than the tracing grid).

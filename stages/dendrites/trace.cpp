@@ -163,8 +163,37 @@ class Graph {
   }
 };
 
+// Distance (µm) from the centre of voxel (i, j, k) to the centre of the nearest zero voxel of @p object (voxels
+// outside the volume ignored; 1e10 when there is none): the local radius at a skeleton voxel. A box of half-size
+// h µm is searched, h doubling until the nearest zero voxel lies within h (nothing outside the box is nearer).
+double radius_at(const Volume<std::uint8_t>& object, long i, long j, long k) {
+  const Spacing sp = object.spacing();
+  const long nx = static_cast<long>(object.nx()), ny = static_cast<long>(object.ny()), nz = static_cast<long>(object.nz());
+  for (double h = 1.0;; h *= 2.0) {
+    const long hx = static_cast<long>(std::ceil(h / sp.x_um)), hy = static_cast<long>(std::ceil(h / sp.y_um)),
+               hz = static_cast<long>(std::ceil(h / sp.z_um));
+    const long i0 = std::max(0L, i - hx), i1 = std::min(nx - 1, i + hx), j0 = std::max(0L, j - hy),
+               j1 = std::min(ny - 1, j + hy), k0 = std::max(0L, k - hz), k1 = std::min(nz - 1, k + hz);
+    double best2 = 1e300;
+    for (long c = k0; c <= k1; ++c) {
+      const double dz2 = (c - k) * sp.z_um * (c - k) * sp.z_um;
+      if (dz2 >= best2) continue;
+      for (long b = j0; b <= j1; ++b) {
+        const double dyz2 = dz2 + (b - j) * sp.y_um * (b - j) * sp.y_um;
+        if (dyz2 >= best2) continue;
+        const std::uint8_t* row = object.data() + object.index(0, b, c);
+        for (long a = i0; a <= i1; ++a)
+          if (!row[a]) best2 = std::min(best2, dyz2 + (a - i) * sp.x_um * (a - i) * sp.x_um);
+      }
+    }
+    if (best2 <= h * h) return std::sqrt(best2);
+    if (i0 == 0 && j0 == 0 && k0 == 0 && i1 == nx - 1 && j1 == ny - 1 && k1 == nz - 1)
+      return best2 < 1e300 ? std::sqrt(best2) : 1e10;
+  }
+}
+
 // Skeleton voxels -> vertices (ends, junction clusters) and edges (voxel paths between them).
-Graph build_graph(const Volume<std::uint8_t>& skel, const Volume<float>& radius) {
+Graph build_graph(const Volume<std::uint8_t>& skel, const Volume<std::uint8_t>& object) {
   const Spacing sp = skel.spacing();
   std::vector<std::size_t> voxels;
   for (std::size_t n = 0; n < skel.size(); ++n)
@@ -213,7 +242,12 @@ Graph build_graph(const Volume<std::uint8_t>& skel, const Volume<float>& radius)
     }
     Vec3 sum;
     double r = 0.0;
-    for (int u : members) sum = sum + position(voxels[u]), r = std::max(r, static_cast<double>(radius[voxels[u]]));
+    for (int u : members) {
+      long i, j, k;
+      coords(voxels[u], &i, &j, &k);
+      sum = sum + position(voxels[u]);
+      r = std::max(r, radius_at(object, i, j, k));
+    }
     g.v[vi].p = (1.0 / members.size()) * sum;
     g.v[vi].r = r;
   }
@@ -323,11 +357,66 @@ Polyline beyond(const Polyline& arm, double cut_um) {
   return kept;
 }
 
+// Two arms of a crossing paired as one dendrite's continuation, with the total turning between them.
+struct Pair {
+  double cost;
+  int i, j;
+};
+
+// The arm pairs at a crossing of @p count arms. An even count (up to 8) is first matched as a whole, every arm
+// paired, by the least total turning: dendrites go on through a crossing, and where three cross or they curve
+// there the single best pair is often not part of the right pairing. That matching is kept when no pair turns more
+// than twice @p max_bend; otherwise (and for odd counts) pairs are taken greedily, straightest first, up to
+// @p max_bend.
+std::vector<Pair> crossing_matching(std::vector<Pair> pairs, int count, double max_bend) {
+  std::vector<Pair> best;
+  if (count % 2 == 0 && count <= 8) {
+    std::vector<std::vector<double>> cost(count, std::vector<double>(count, 0.0));
+    for (const Pair& p : pairs) cost[p.i][p.j] = cost[p.j][p.i] = p.cost;
+    double best_sum = 1e300;
+    std::vector<Pair> current;
+    std::vector<char> used(count, 0);
+    std::function<void(double)> search = [&](double sum) {
+      if (sum >= best_sum) return;
+      int first = 0;
+      while (first < count && used[first]) ++first;
+      if (first == count) {
+        best_sum = sum;
+        best = current;
+        return;
+      }
+      used[first] = 1;
+      for (int j = first + 1; j < count; ++j) {
+        if (used[j]) continue;
+        used[j] = 1;
+        current.push_back({cost[first][j], first, j});
+        search(sum + cost[first][j]);
+        current.pop_back();
+        used[j] = 0;
+      }
+      used[first] = 0;
+    };
+    search(0.0);
+    const bool straight_enough =
+        std::none_of(best.begin(), best.end(), [&](const Pair& p) { return p.cost > 2.0 * max_bend; });
+    if (!best.empty() && straight_enough) return best;
+    best.clear();
+  }
+  std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.cost < b.cost; });
+  std::vector<char> taken(count, 0);
+  for (const Pair& p : pairs) {
+    if (p.cost > max_bend || taken[p.i] || taken[p.j]) continue;
+    taken[p.i] = taken[p.j] = 1;
+    best.push_back(p);
+  }
+  return best;
+}
+
 }  // namespace
 
-TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<float>& radius_um,
+TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<std::uint8_t>& object,
                            const PointUm& box, const TraceOptions& o) {
-  Graph g = build_graph(skeleton, radius_um);
+  Graph g = build_graph(skeleton, object);
   const double voxel_um = std::max({skeleton.spacing().x_um, skeleton.spacing().y_um, skeleton.spacing().z_um});
   auto is_boundary_end = [&](int vi) { return near_face(g.v[vi].p, g.v[vi].r + voxel_um + 0.3, box); };
   const double max_bend = o.crossing_angle_deg * kPi / 180.0;
@@ -433,7 +522,22 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<fl
       const Arm a2[2] = {arm_beyond(g, arms2[0], j2, cut), arm_beyond(g, arms2[1], j2, cut)};
       const double same = std::max(bend(a1[0], a2[0]), bend(a1[1], a2[1]));
       const double swapped = std::max(bend(a1[0], a2[1]), bend(a1[1], a2[0]));
-      if (std::min(same, swapped) > max_bend) continue;
+      // Two dendrites that only touch (or a spine reaching the neighbour): a bridge about as long as the two radii,
+      // and each fork's own two arms continue each other clearly straighter than any pairing across; the bridge is
+      // no dendrite.
+      const double within = std::max(bend(a1[0], a1[1]), bend(a2[0], a2[1]));
+      const bool touching = g.length(static_cast<int>(bi)) <= g.v[j1].r + g.v[j2].r + 1.0;  // axis to axis
+      if (touching && within < 0.8 * std::min(same, swapped) && within <= 2.0 * max_bend) {
+        g.remove_edge(static_cast<int>(bi));
+        g.dissolve(j1);
+        g.dissolve(j2);
+        again = true;
+        continue;
+      }
+      // Clearly one pairing (the other turns much more): up to twice the bend still pairs, as the merged stretch
+      // blurs the arm directions near it (a side branch of a side branch would have to turn back on itself).
+      const double limit = std::min(same, swapped) < 0.8 * std::max(same, swapped) ? 2.0 * max_bend : max_bend;
+      if (std::min(same, swapped) > limit) continue;
       const bool swap = swapped < same;
       for (int i = 0; i < 2; ++i) {
         const int k = swap ? 1 - i : i;
@@ -496,19 +600,12 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<fl
     const double cut = g.v[v].r + 1.0;
     std::vector<Arm> arms;
     for (int ei : edges) arms.push_back(arm_beyond(g, ei, v, cut));
-    struct Pair {
-      double cost;
-      int i, j;
-    };
     std::vector<Pair> pairs;
     for (std::size_t i = 0; i < edges.size(); ++i)
       for (std::size_t j = i + 1; j < edges.size(); ++j)
         pairs.push_back({bend(arms[i], arms[j]), static_cast<int>(i), static_cast<int>(j)});
-    std::stable_sort(pairs.begin(), pairs.end(), [](const Pair& a, const Pair& b) { return a.cost < b.cost; });
-    std::vector<char> taken(edges.size(), 0);
-    for (const Pair& p : pairs) {
-      if (p.cost > max_bend || taken[p.i] || taken[p.j]) continue;
-      taken[p.i] = taken[p.j] = 1;
+    std::vector<Pair> chosen = crossing_matching(pairs, static_cast<int>(edges.size()), max_bend);
+    for (const Pair& p : chosen) {
       add_through(edges[p.i], v, arms[p.i], edges[p.j], v, arms[p.j], cut);
       g.remove_edge(edges[p.i]);
       g.remove_edge(edges[p.j]);

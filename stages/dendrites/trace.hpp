@@ -27,11 +27,12 @@ struct TraceResult {
   std::vector<PointUm> crossing_points;
 };
 
-/// @brief Turns @p skeleton (nonzero = curve skeleton voxel) into smoothed branches in µm. @p radius_um gives a
-/// local radius per voxel (distance to the background, µm) on the same grid. @p stack_box_um is the stack's far
+/// @brief Turns @p skeleton (nonzero = curve skeleton voxel) into smoothed branches in µm. @p object is the mask
+/// the skeleton was thinned from (same grid): the distance from a skeleton voxel to its background is the local
+/// radius, measured only where needed. @p stack_box_um is the stack's far
 /// corner (the near one is the origin): ends within a radius of a face are extended to it and are never spines.
 /// Node radii are the distance-map radii (refine them afterwards). Serial; deterministic.
-TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<float>& radius_um,
+TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<std::uint8_t>& object,
                            const PointUm& stack_box_um, const TraceOptions& options);
 
 }  // namespace spinescope::stages::dendrites

@@ -96,7 +96,7 @@ void subtract_background(Volume<float>& v, double radius_um) {
 
 void normalise_percentiles(Volume<float>& v, double low_percentile, double high_percentile) {
   if (v.empty()) return;
-  const std::vector<double> p = volume_percentiles(v, {low_percentile, high_percentile});
+  const std::vector<double> p = sampled_percentiles(v, {low_percentile, high_percentile});
   const double range = p[1] - p[0];
   const float offset = static_cast<float>(p[0]);
   const float scale = range > 1e-6 * (std::abs(p[1]) + std::abs(p[0]) + 1e-12) ? static_cast<float>(1.0 / range) : 1.0f;

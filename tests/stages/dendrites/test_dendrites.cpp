@@ -110,6 +110,30 @@ TEST(Dendrites, CrossingTubesAreTwoDendritesCountedOnce) {
   EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
 }
 
+// Three dendrites crossing near one point at slightly different depths merge into one six-arm junction: the arms
+// are matched as a whole into three straight continuations, so each dendrite stays one chain, counted once.
+TEST(Dendrites, ThreeDendritesCrossingAtOnePointAreThreeChains) {
+  const auto im = test_imaging(256, 256, 30);
+  const PointUm centre{12.8, 12.8, 4.5};
+  std::vector<std::vector<PointUm>> lines;
+  gen::Scene scene;
+  for (int t = 0; t < 3; ++t) {
+    const double angle = 0.3 + t * 3.14159265358979 / 3.0, half = 20.0;
+    const double z = centre.z_um + (t - 1) * 0.8;
+    const PointUm d{std::cos(angle), std::sin(angle), 0.0};
+    lines.push_back({{centre.x_um - half * d.x_um, centre.y_um - half * d.y_um, z},
+                     {centre.x_um + half * d.x_um, centre.y_um + half * d.y_um, z}});
+    scene.tubes.push_back(tube(lines.back(), 0.55));
+  }
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  double truth_um = 0.0;
+  for (const auto& l : lines) truth_um += dense_length(clip_dense(l, extent_of(im)));
+  EXPECT_EQ(g.dendrite_ids().size(), 3u) << describe(g);
+  EXPECT_EQ(g.branches.size(), 3u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
+}
+
 TEST(Dendrites, SpinesAddNoLengthAndBecomeCandidates) {
   const auto im = test_imaging(256, 160, 30);
   const std::vector<PointUm> shaft{{-1.0, 8.0, 5.0}, {26.5, 8.0, 5.0}};
