@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "stages/spines/shaft_locator.hpp"
+#include "stages/spines/shaft_profile.hpp"
 
 namespace spinescope::stages::spines {
 
@@ -334,13 +335,20 @@ struct SortKey {
 std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const DetectParams& p, VolumeU32* work) {
   const VolumeF& pre = *given.preprocessed;
   const Grid g(pre);
-  // 0. The shaft mask tightened to the traced radii (if asked for).
+  // 0. The shaft re-derived from ray profiles around the centerline, and/or tightened to the traced radii.
   DetectInputs in = given;
-  VolumeU8 tight;
+  VolumeU8 tight, profiled;
+  if (p.robust_shaft) {
+    ShaftProfileParams sp;
+    sp.margin_um = p.robust_shaft_margin_um;
+    const auto sections = shaft_sections(pre, *given.foreground, *given.graph, sp);
+    profiled = robust_shaft_mask(*given.shaft, *given.foreground, *given.graph, sections, sp);
+    in.shaft = &profiled;
+  }
   if (p.shaft_radius_margin_um < kKeepShaftMarginUm) {
     tight = VolumeU8(pre.nx(), pre.ny(), pre.nz(), pre.spacing(), std::uint8_t{0});
     std::vector<Capsule> capsules;
-    for (const auto& branch : given.graph->branches)
+    for (const auto& branch : in.graph->branches)
       for (std::size_t n = 0; n < branch.nodes.size(); ++n) {
         if (branch.nodes.size() > 1 && n + 1 == branch.nodes.size()) break;
         const auto& a = branch.nodes[n];
@@ -349,7 +357,7 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
                             std::max(0.0, b.radius_um)});
       }
     tbb::parallel_for(tbb::blocked_range<long>(0, g.nz, 1), [&](const tbb::blocked_range<long>& r) {
-      tighten_slab(*given.shaft, capsules, p.shaft_radius_margin_um, r.begin(), r.end(), &tight);
+      tighten_slab(*in.shaft, capsules, p.shaft_radius_margin_um, r.begin(), r.end(), &tight);
     });
     in.shaft = &tight;
   }

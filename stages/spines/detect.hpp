@@ -23,6 +23,8 @@ struct DetectParams {
   double min_contrast = 0.07;
   double shaft_margin_um = 0.15;
   double shaft_radius_margin_um = 3.0;  ///< >= kKeepShaftMarginUm: the given shaft mask unchanged
+  bool robust_shaft = true;             ///< shaft mask and radii re-derived from half-maximum ray profiles
+  double robust_shaft_margin_um = 0.1;  ///< added to the profiled shaft's semi-axes (µm)
   double min_head_separation_um = 0.6;
   double split_min_dip = 0.15;
   double detached_min_intensity = 0.05;

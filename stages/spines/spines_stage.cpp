@@ -28,6 +28,12 @@ StageSpec make_spec() {
       real_param("shaft_radius_margin_um", 3.0, 0.0, 3.0, "um",
                  "the shaft mask is limited to the traced centerline's radius plus this (a stubby spine widens the "
                  "thresholded shaft); 3, the default, keeps the dendrite stage's mask as it is"),
+      bool_param("robust_shaft", true,
+                 "re-derive the shaft from the centerline: per node the half-maximum radius along rays across the "
+                 "axis, fitted robustly (spines cover few directions) and smoothed over 1 um; the given shaft mask "
+                 "is cut to it where it is wider (it swallows spine necks on thin, spiny dendrites)"),
+      real_param("robust_shaft_margin_um", 0.1, 0.0, 1.0, "um",
+                 "added to the re-derived shaft's half-maximum radii"),
       real_param("min_head_separation_um", 0.6, 0.1, 3.0, "um",
                  "two head maxima closer than this are one spine"),
       real_param("split_min_dip", 0.15, 0.0, 1.0, "fraction",
@@ -68,6 +74,8 @@ void SpinesStage::on_configure(const ResolvedParams& p) {
   detect_.shaft_margin_um = p.real("shaft_margin_um");
   detect_.shaft_radius_margin_um = p.real("shaft_radius_margin_um");
   detect_.min_head_separation_um = p.real("min_head_separation_um");
+  detect_.robust_shaft = p.flag("robust_shaft");
+  detect_.robust_shaft_margin_um = p.real("robust_shaft_margin_um");
   detect_.split_min_dip = p.real("split_min_dip");
   detect_.detached_min_intensity = p.real("detached_min_intensity");
   detect_.min_neck_intensity = p.real("min_neck_intensity");

@@ -7,6 +7,13 @@
 /// head estimate, detached flag) and spine_labels (uint32, spine_id + 1 on the spine's voxels).
 /// Anisotropic voxels: all distances use the stack's spacing; every size parameter is in µm.
 ///
+/// Shaft: unless robust_shaft is off, the dendrite stage's shaft mask is re-derived around the centerline: per
+/// node, 24 rays across the local axis give the half-maximum radius and where the foreground ends; an ellipse fitted
+/// robustly to opposite-ray diameters (the third farthest out dropped: spines cover few directions) marks the rays
+/// that run into a spine, which get the fit's radius, the others their own foreground boundary; radii are median-
+/// smoothed over 1 µm along the branch. On thin, spiny dendrites the given mask swallows necks and whole spines, and
+/// its isotropic radius leaves the shaft's axial blur outside, where it joins neighbouring spines into one object.
+///
 /// Method: voxels of the foreground farther than shaft_margin_um from the shaft mask form 26-connected
 /// protrusions; each is measured against the traced centerline (distance from the shaft surface, nearest
 /// dendrite). A protrusion with several head maxima separated by a real intensity dip and by at least
