@@ -16,7 +16,7 @@ pairs=()
 for d in "$data"/*/; do
   name="mesh_$(basename "$d")"
   "$bin/make-sample-stacks" --out "$work" --name "$name" --seed "$seed" --from-mesh "$d" >/dev/null
-  prefix="$(ls "$work/$name"*.tif | head -1)"; prefix="${prefix%.tif}"
+  prefix="$(ls "$work/${name}_"*.tif | head -1)"; prefix="${prefix%.tif}"
   "$bin/spinescope" analyze "$prefix.tif" --out "$prefix.out" --quiet >/dev/null
   pairs+=("$prefix.out" "$prefix")
 done

@@ -26,7 +26,8 @@ using detail::V3;
 constexpr double kJitterY = 3.1415926e-6, kJitterZ = 7.3890561e-6;
 constexpr double kMeshMarginUm = 2.0;   // between the mesh and the stack's faces
 constexpr double kCapGapUm = 0.05;      // spine faces whose centroid is farther than this from the surface: the cap
-constexpr double kHeadFraction = 0.15;  // the farthest 15% of a spine's vertices form its head
+constexpr double kHeadFraction = 0.15;  // the head: vertices reaching at least 85% of the way out ...
+constexpr double kHeadRadiusUm = 0.6;   // ... and within 0.6 µm of the farthest vertex
 
 /// Sorted x crossings of every fine row (y, z) over the mesh's (y, z) bounding box.
 class MeshRows {
@@ -222,9 +223,19 @@ SpineTruth spine_truth(const Mesh& spine, const Mesh& surface) {
   std::vector<double> reach(spine.vertices.size());
   for (std::size_t v = 0; v < reach.size(); ++v) reach[v] = (V3(spine.vertices[v]) - base).norm();
   std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return reach[a] > reach[b]; });
-  const std::size_t n_head = std::max<std::size_t>(1, static_cast<std::size_t>(kHeadFraction * order.size()));
+  // The head is the far end: the vertices near the farthest one (within kHeadRadiusUm) that reach at least
+  // (1 - kHeadFraction) of the way out. Averaging the farthest vertices of the whole mesh instead puts the "head"
+  // mid-spine when a spine curves or its mesh carries a strip of shaft (two far ends).
+  const V3 farthest(spine.vertices[order.front()]);
+  const double max_reach = reach[order.front()];
   V3 head;
-  for (std::size_t q = 0; q < n_head; ++q) head = head + V3(spine.vertices[order[q]]);
+  std::size_t n_head = 0;
+  for (std::size_t v : order) {
+    if (reach[v] < (1.0 - kHeadFraction) * max_reach) break;
+    if ((V3(spine.vertices[v]) - farthest).norm() > kHeadRadiusUm) continue;
+    head = head + V3(spine.vertices[v]);
+    ++n_head;
+  }
   head = head * (1.0 / static_cast<double>(n_head));
 
   const double nan = std::numeric_limits<double>::quiet_NaN();
