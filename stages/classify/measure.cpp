@@ -1,5 +1,7 @@
 #include "stages/classify/measure.hpp"
 
+#include "spinescope/vec3.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,9 +19,7 @@ constexpr double kNeckClearanceUm = 0.1;  // neck cross-sections stay this far f
 constexpr double kAxialCosine = 0.7;
 constexpr double kSmallHeadUm = 0.5;    // heads narrower than this are sized by their brightness too    // |cos| to z above which an axis counts as along z
 
-struct V3 {
-  double x = 0, y = 0, z = 0;
-};
+using V3 = Vec3;
 V3 sub(const PointUm& a, const PointUm& b) { return {a.x_um - b.x_um, a.y_um - b.y_um, a.z_um - b.z_um}; }
 double norm(const V3& v) { return std::sqrt(v.x * v.x + v.y * v.y + v.z * v.z); }
 PointUm along(const PointUm& p, const V3& u, double t) { return {p.x_um + t * u.x, p.y_um + t * u.y, p.z_um + t * u.z}; }

@@ -1,5 +1,7 @@
 #include "stages/spines/shaft_profile.hpp"
 
+#include "spinescope/vec3.hpp"
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -22,15 +24,7 @@ constexpr double kNearUm = 0.6;          // given-mask voxels this far outside a
 constexpr int kFlankRays = 2;            // a spine's flank: rays this close to a spine ray that reach beyond the
 constexpr double kFlankShare = 0.5;      // fit by this share of the tolerance
 
-struct V3 {
-  double x = 0, y = 0, z = 0;
-  V3 operator+(const V3& o) const { return {x + o.x, y + o.y, z + o.z}; }
-  V3 operator-(const V3& o) const { return {x - o.x, y - o.y, z - o.z}; }
-  V3 operator*(double s) const { return {x * s, y * s, z * s}; }
-  double dot(const V3& o) const { return x * o.x + y * o.y + z * o.z; }
-  V3 cross(const V3& o) const { return {y * o.z - z * o.y, z * o.x - x * o.z, x * o.y - y * o.x}; }
-  double norm() const { return std::sqrt(dot(*this)); }
-};
+using V3 = Vec3;
 
 V3 v3(const DendriteNode& n) { return {n.x_um, n.y_um, n.z_um}; }
 

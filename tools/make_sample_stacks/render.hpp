@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "spinescope/vec3.hpp"
 #include "tools/make_sample_stacks/generator.hpp"
 
 namespace spinescope::gen::detail {
@@ -43,24 +44,7 @@ class Random {
 /// @brief SplitMix64 finaliser: independent seeds for slices/streams derived from one seed.
 std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream);
 
-/// @brief A small 3-D vector in µm (internal arithmetic; PointUm is the public type).
-struct V3 {
-  double x = 0, y = 0, z = 0;
-  V3() = default;
-  V3(double x_, double y_, double z_) : x(x_), y(y_), z(z_) {}
-  explicit V3(const PointUm& p) : x(p.x_um), y(p.y_um), z(p.z_um) {}
-  PointUm point() const { return PointUm{x, y, z}; }
-  V3 operator+(const V3& o) const { return {x + o.x, y + o.y, z + o.z}; }
-  V3 operator-(const V3& o) const { return {x - o.x, y - o.y, z - o.z}; }
-  V3 operator*(double s) const { return {x * s, y * s, z * s}; }
-  double dot(const V3& o) const { return x * o.x + y * o.y + z * o.z; }
-  V3 cross(const V3& o) const { return {y * o.z - z * o.y, z * o.x - x * o.z, x * o.y - y * o.x}; }
-  double norm() const { return std::sqrt(dot(*this)); }
-  V3 unit() const {
-    const double n = norm();
-    return n > 0 ? *this * (1.0 / n) : V3{};
-  }
-};
+using V3 = spinescope::Vec3;  ///< internal arithmetic in µm
 
 /// @brief An axis-aligned box in µm.
 struct Box {
