@@ -110,6 +110,48 @@ TEST(Dendrites, CrossingTubesAreTwoDendritesCountedOnce) {
   EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
 }
 
+// Two dendrites that enter side by side, touching, from a face and part 7 µm inside look like one dendrite
+// forking; the merged stem is twice as wide as each arm, so both run on to the face: two chains, the stem's
+// stretch counted for each, each centred on its own tube.
+TEST(Dendrites, DendritesMergedFromAFaceAreTwoChains) {
+  const auto im = test_imaging(256, 256, 30);
+  const std::vector<PointUm> a{{-1.0, 12.55, 5.0}, {7.0, 12.55, 5.0}, {26.5, 4.0, 5.5}};
+  const std::vector<PointUm> b{{-1.0, 11.45, 5.0}, {7.0, 11.45, 5.0}, {26.5, 20.0, 4.5}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(a, 0.55));
+  scene.tubes.push_back(tube(b, 0.55));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  std::vector<PointUm> truth = clip_dense(a, extent_of(im));
+  const double truth_um = dense_length(truth) + dense_length(clip_dense(b, extent_of(im)));
+  truth.push_back({-1e9, -1e9, -1e9});
+  for (const auto& p : clip_dense(b, extent_of(im))) truth.push_back(p);
+  EXPECT_EQ(g.dendrite_ids().size(), 2u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
+  const auto m = test::match_centerline(g, truth);
+  EXPECT_LT(m.rms_um, 0.25);
+  EXPECT_LT(m.uncovered_um, 1.0);
+}
+
+// A thick dendrite forking 7 µm from a face into two thin ones is a real branch point (its stem is round, not two
+// side by side): it stays one dendrite of three branches, the stem counted once.
+TEST(Dendrites, ThickStemForkingNearAFaceStaysOneDendrite) {
+  const auto im = test_imaging(256, 256, 30);
+  const PointUm fork{7.0, 12.0, 5.0};
+  const std::vector<std::vector<PointUm>> arms{
+      {{-1.0, 12.0, 5.0}, fork}, {fork, {26.5, 4.0, 5.5}}, {fork, {26.5, 20.0, 4.5}}};
+  const double radii[3] = {0.8, 0.5, 0.5};
+  gen::Scene scene;
+  for (int k = 0; k < 3; ++k) scene.tubes.push_back(tube(arms[k], radii[k]));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  double truth_um = 0.0;
+  for (const auto& a : arms) truth_um += dense_length(clip_dense(a, extent_of(im)));
+  EXPECT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
+  EXPECT_EQ(g.branches.size(), 3u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
+}
+
 // Three dendrites crossing near one point at slightly different depths merge into one six-arm junction: the arms
 // are matched as a whole into three straight continuations, so each dendrite stays one chain, counted once.
 TEST(Dendrites, ThreeDendritesCrossingAtOnePointAreThreeChains) {
