@@ -2,7 +2,7 @@
 # A generated treated-vs-control study through `spinescope batch` (and its statistics run), end to end:
 #   1. effect 1.4, 2 groups x 3 animals x 2 neurons: Welch on animals finds the density difference (p < 0.05) and
 #      the estimated ratio of group densities is within 10 % of the truth ratio (truth_study.csv);
-#   2. effect 1.0, same animals, neurons and dendrites: no difference (p > 0.05);
+#   2. effect 1.0: no difference (p > 0.05);
 #   3. resume: a batch killed with SIGKILL after its first stacks, rerun with --resume, gives merged spines.csv,
 #      dendrites.csv and stacks.csv identical to the uninterrupted run's, reusing the finished stacks.
 # usage: study.sh MAKE_SAMPLE_STACKS SPINESCOPE WORK_DIR
@@ -26,13 +26,16 @@ for tool in "$gen" "$cli" "$python"; do
   fi
 done
 
-# Study seed (the same animals, neurons and dendrites in both studies), fixed from the truth alone before any
-# pipeline run: the first seed whose realised truth ratio is within 5 % of the nominal 1.4 (1.401) and significant
+# Study seeds, each fixed from the truth files alone before any pipeline run. With effect 1.4: the first seed whose
+# realised truth ratio is within 5 % of the nominal 1.4 (seed 2: 1.401) and significant
 # on the truth itself (Welch on animals, p = 0.016). 3 animals per group with an animal sd of 0.08 and 20-30
 # spines per stack give this design only about 60 % power on the truth (20 seeds), so an arbitrary seed may hold
 # no detectable effect. The neuron-level mixed model is printed, not asserted: at this seed it sits at the
 # boundary (animal variance 0) and gives p = 0.075 where Welch on animal means gives 0.006.
-seed=2
+# With effect 1.0: the first seed whose realised truth ratio is within 3 % of 1 (seed 4: 0.9998; seed 2's null
+# study realises 1.114 by chance, a real 11 % difference that a good pipeline may rightly find).
+seed_effect=2
+seed_null=4
 fail=0
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -44,9 +47,9 @@ die() {
 rm -rf "$work"
 mkdir -p "$work" || die "cannot create $work"
 
-# Generates a study with effect $1 into $work/effect_$1 and analyses it into $work/effect_$1/out.
+# Generates a study with effect $1 and seed $2 into $work/effect_$1 and analyses it into $work/effect_$1/out.
 run_study() {
-  local effect=$1 dir="$work/effect_$1" t
+  local effect=$1 seed=$2 dir="$work/effect_$1" t
   t=$(now)
   "$gen" --study "$dir/stacks" --groups control,drug --animals 3 --neurons 2 --effect "$effect" --seed "$seed" \
     >"$dir.generate.log" 2>&1 || { cat "$dir.generate.log" >&2; die "make-sample-stacks --study (effect $effect)"; }
@@ -96,7 +99,7 @@ print("  Welch on animals p = %.4g (t = %.3f, df %.2f); mixed model p = %.4g (t 
          row("density_per_um", "mann_whitney_u")["p_value"]))
 
 # The test is the one `spinescope stats` leads with: Welch on animal densities (the animal is the unit of
-# replication). The mixed model is printed; see the note at `seed=` for why it is not asserted.
+# replication). The mixed model is printed; see the note at `seed_effect=` for why it is not asserted.
 problems = []
 if expect == "effect":
     if not welch["p_value"] < 0.05:
@@ -113,9 +116,9 @@ sys.exit(1 if problems else 0)
 EOF
 }
 
-run_study 1.4
+run_study 1.4 "$seed_effect"
 check_study 1.4 effect || fail=1
-run_study 1.0
+run_study 1.0 "$seed_null"
 check_study 1.0 null || fail=1
 
 # Resume: kill -9 a one-at-a-time batch of the 1.4 study once a stack is complete, then --resume.
