@@ -152,8 +152,12 @@ void DendritesStage::run(Context& ctx) const {
       static_cast<float>(std::max(o.foreground_threshold, full_level + o.noise_factor * full_noise));
   Volume<std::uint8_t> foreground = threshold(pre, full_fg_level);
   measure_radii(traced.graph, pre, full_fg_level, o.max_radius_um);
-  refine_centerline(traced.graph, pre, o.trace.smoothing_um, 2,
-                    nodes_near(traced.graph, traced.crossing_points, kCrossingKeepUm));
+  std::vector<std::vector<char>> keep = nodes_near(traced.graph, traced.crossing_points, kCrossingKeepUm);
+  const auto fixed = nodes_near(traced.graph, traced.merged_points, kCrossingKeepUm);
+  for (std::size_t b = 0; b < keep.size(); ++b)
+    for (std::size_t n = 0; n < keep[b].size(); ++n)
+      if (fixed[b][n]) keep[b][n] = 2;
+  refine_centerline(traced.graph, pre, o.trace.smoothing_um, 2, keep);
   const auto fg_radii = measure_radii(traced.graph, pre, full_fg_level, o.max_radius_um);
   ctx.report_progress(0.9);
   Volume<std::uint8_t> shaft = rasterize_shaft(traced.graph, fg_radii, foreground, o.shaft_margin_um);

@@ -193,9 +193,9 @@ void refine_centerline(DendriteGraph& graph, const Volume<float>& intensity, dou
       // Kept runs follow a cubic between the refined nodes on either side (tangents from their neighbours).
       if (kept)
         for (long s0 = 1; s0 + 1 < n_nodes; ++s0) {
-          if (!(*kept)[s0]) continue;
+          if ((*kept)[s0] != 1) continue;
           long s1 = s0;
-          while (s1 + 1 < n_nodes - 1 && (*kept)[s1 + 1]) ++s1;
+          while (s1 + 1 < n_nodes - 1 && (*kept)[s1 + 1] == 1) ++s1;
           const long a = s0 - 1, c = s1 + 1;
           const P3 pa = moved[a], pc = moved[c];
           const P3 ta = sub(pa, moved[std::max(0L, a - 1)]), tc = sub(moved[std::min(n_nodes - 1, c + 1)], pc);

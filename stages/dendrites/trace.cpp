@@ -12,7 +12,7 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kMaxBridgeUm = 12.0;  // longest merged stretch of two crossing dendrites (shallow angles)
-constexpr double kMaxMergedFromFaceUm = 20.0;  // longest stretch two dendrites run merged from a face
+constexpr double kMaxMergedFromFaceUm = 40.0;  // longest stretch two dendrites run merged from a face (µm)
 // Least elongation (variance ratio of the cross-section's axes) of two dendrites merged side by side: measured
 // 2.0-6.0 on touching pairs, 1.1-1.5 on single dendrites at 0.1 x 0.1 x 0.35 µm (two touching discs: 5).
 constexpr double kMergedElongation = 1.8;
@@ -497,7 +497,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   const double max_bend = o.crossing_angle_deg * kPi / 180.0;
   // One branch through a crossing: arm @p ea (seen from vertex @p va) cut back to arm.p, a smooth curve to
   // arm eb's cut point, arm eb; the curve's points are remembered (no intensity refinement there).
-  std::vector<Vec3> crossing_pts;
+  std::vector<Vec3> crossing_pts, merged_pts;
   auto add_through = [&](int ea, int va, const Arm& arm_a, int eb, int vb, const Arm& arm_b, double cut) {
     Polyline path = beyond(g.from(ea, va), std::min(cut, 0.4 * arm_a.length));
     std::reverse(path.begin(), path.end());
@@ -632,110 +632,114 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
     const int j = static_cast<int>(vi);
     if (!g.v[j].alive || g.degree(j) != 3 || g.v[j].edges.size() != 3) continue;
-    int stem = -1;
+    // Candidate stems, shortest first: where every end of the Y lies on a face (two dendrites merged over most of
+    // the stack), the merged one is told by its cross-section.
+    std::vector<int> stems;
     for (int ei : g.v[j].edges) {
       const int f = g.other(ei, j);
-      if (f != j && g.degree(f) == 1 && is_boundary_end(f) && g.length(ei) <= kMaxMergedFromFaceUm &&
-          (stem < 0 || g.length(ei) < g.length(stem)))
-        stem = ei;
+      if (f != j && g.degree(f) == 1 && is_boundary_end(f) && g.length(ei) <= kMaxMergedFromFaceUm)
+        stems.push_back(ei);
     }
-    if (stem < 0) continue;
-    std::vector<int> arms;
-    for (int ei : g.v[j].edges)
-      if (ei != stem && g.e[ei].a != g.e[ei].b) arms.push_back(ei);
-    if (arms.size() != 2 || g.other(arms[0], j) == g.other(arms[1], j)) continue;
-    const int f = g.other(stem, j);
-    const double cut = g.v[j].r + 1.0;
-    const Arm in = arm_beyond(g, stem, j, cut);
-    const Arm a[2] = {arm_beyond(g, arms[0], j, cut), arm_beyond(g, arms[1], j, cut)};
-    if (std::max(bend(in, a[0]), bend(in, a[1])) > 2.0 * max_bend) continue;
-    const Vec3 across = a[0].p - a[1].p;
-    if (norm(across) < 1e-6) continue;
-    // Sections of edge @p ei every 1 µm from @p s0 to @p s1 µm off the fork: the smallest, or the median area and
-    // elongation.
-    auto section_along = [&](int ei, double s0, double s1, bool smallest) {
-      const Polyline p = g.from(ei, j);
-      const double length = polyline_length(p);
-      s1 = std::min(s1, length - 0.5);
-      std::vector<Section> sections;
-      for (double s = s0; s <= s1 + 1e-9; s += 1.0) {
-        const Vec3 t = point_at(p, std::min(s + 0.5, length)) - point_at(p, std::max(s - 0.5, 0.0));
-        sections.push_back(cross_section(object, point_at(p, s), t, across, 3.0));
-      }
-      if (sections.empty())
-        sections.push_back(cross_section(object, point_at(p, 0.5 * length),
-                                         point_at(p, 0.75 * length) - point_at(p, 0.25 * length), across, 3.0));
-      if (smallest)
-        return *std::min_element(sections.begin(), sections.end(),
-                                 [](const Section& x, const Section& y) { return x.area_um2 < y.area_um2; });
-      auto median = [&](double Section::*key) {
-        std::vector<double> v;
-        for (const Section& x : sections) v.push_back(x.*key);
-        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-        return v[v.size() / 2];
+    std::sort(stems.begin(), stems.end(), [&](int x, int y) { return g.length(x) < g.length(y); });
+    for (const int stem : stems) {
+      std::vector<int> arms;
+      for (int ei : g.v[j].edges)
+        if (ei != stem && g.e[ei].a != g.e[ei].b) arms.push_back(ei);
+      if (arms.size() != 2 || g.other(arms[0], j) == g.other(arms[1], j)) continue;
+      const int f = g.other(stem, j);
+      const double cut = g.v[j].r + 1.0;
+      const Arm in = arm_beyond(g, stem, j, cut);
+      const Arm a[2] = {arm_beyond(g, arms[0], j, cut), arm_beyond(g, arms[1], j, cut)};
+      if (std::max(bend(in, a[0]), bend(in, a[1])) > 2.0 * max_bend) continue;
+      const Vec3 across = a[0].p - a[1].p;
+      if (norm(across) < 1e-6) continue;
+      // Sections of edge @p ei every 1 µm from @p s0 to @p s1 µm off the fork: the smallest, or the median area and
+      // elongation.
+      auto section_along = [&](int ei, double s0, double s1, bool smallest) {
+        const Polyline p = g.from(ei, j);
+        const double length = polyline_length(p);
+        s1 = std::min(s1, length - 0.5);
+        std::vector<Section> sections;
+        for (double s = s0; s <= s1 + 1e-9; s += 1.0) {
+          const Vec3 t = point_at(p, std::min(s + 0.5, length)) - point_at(p, std::max(s - 0.5, 0.0));
+          sections.push_back(cross_section(object, point_at(p, s), t, across, 3.0));
+        }
+        if (sections.empty())
+          sections.push_back(cross_section(object, point_at(p, 0.5 * length),
+                                           point_at(p, 0.75 * length) - point_at(p, 0.25 * length), across, 3.0));
+        if (smallest)
+          return *std::min_element(sections.begin(), sections.end(),
+                                   [](const Section& x, const Section& y) { return x.area_um2 < y.area_um2; });
+        auto median = [&](double Section::*key) {
+          std::vector<double> v;
+          for (const Section& x : sections) v.push_back(x.*key);
+          std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+          return v[v.size() / 2];
+        };
+        Section m;
+        m.area_um2 = median(&Section::area_um2);
+        m.elongation = median(&Section::elongation);
+        return m;
       };
-      Section m;
-      m.area_um2 = median(&Section::area_um2);
-      m.elongation = median(&Section::elongation);
-      return m;
-    };
-    const Section ss = section_along(stem, cut, g.length(stem) - g.v[f].r - 0.5, false);
-    const Section s0 = section_along(arms[0], g.v[j].r + 2.0, g.v[j].r + 6.0, true);
-    const Section s1 = section_along(arms[1], g.v[j].r + 2.0, g.v[j].r + 6.0, true);
-    const double larger = std::max(s0.area_um2, s1.area_um2);
-    if (larger <= 0.0 || ss.area_um2 < 1.5 * larger || ss.area_um2 < 0.7 * (s0.area_um2 + s1.area_um2) ||
-        ss.elongation < kMergedElongation)
-      continue;
-    // Where a section is lost (a gap in the mask) an arm's axis lies one radius (sqrt(area / pi)) beside the stem's.
-    const Polyline from_face = g.from(stem, f);
-    const double stem_length = polyline_length(from_face);
-    const double keep = std::max(0.0, stem_length - cut);
-    const double radii[2] = {std::sqrt(s0.area_um2 / kPi), std::sqrt(s1.area_um2 / kPi)};
-    // Along the stem (every 0.25 µm up to the cut before the fork): each arm's axis is the centroid of its side of
-    // the merged cross-section, its offset from the stem's axis averaged over ~2 µm (the lobes are noisy).
-    Polyline stem_pts;
-    {
-      double s_acc = 0.0;
-      for (std::size_t n = 0; n < from_face.size(); ++n) {
-        if (n > 0) s_acc += norm(from_face[n] - from_face[n - 1]);
-        if (s_acc > keep && !stem_pts.empty()) break;
-        stem_pts.push_back(from_face[n]);
+      const Section ss = section_along(stem, cut, g.length(stem) - g.v[f].r - 0.5, false);
+      const Section s0 = section_along(arms[0], g.v[j].r + 2.0, g.v[j].r + 6.0, true);
+      const Section s1 = section_along(arms[1], g.v[j].r + 2.0, g.v[j].r + 6.0, true);
+      const double larger = std::max(s0.area_um2, s1.area_um2);
+      if (larger <= 0.0 || ss.area_um2 < 1.5 * larger || ss.area_um2 < 0.7 * (s0.area_um2 + s1.area_um2) ||
+          ss.elongation < kMergedElongation)
+        continue;
+      // Where a section is lost (a gap in the mask) an arm's axis lies one radius (sqrt(area / pi)) beside the stem's.
+      const Polyline from_face = g.from(stem, f);
+      const double stem_length = polyline_length(from_face);
+      const double keep = std::max(0.0, stem_length - cut);
+      const double radii[2] = {std::sqrt(s0.area_um2 / kPi), std::sqrt(s1.area_um2 / kPi)};
+      // Along the stem (every 0.25 µm up to the cut before the fork): each arm's axis is the centroid of its side of
+      // the merged cross-section, its offset from the stem's axis averaged over ~2 µm (the lobes are noisy).
+      Polyline stem_pts;
+      {
+        double s_acc = 0.0;
+        for (std::size_t n = 0; n < from_face.size(); ++n) {
+          if (n > 0) s_acc += norm(from_face[n] - from_face[n - 1]);
+          if (s_acc > keep && !stem_pts.empty()) break;
+          stem_pts.push_back(from_face[n]);
+        }
+        if (stem_pts.size() >= 2) stem_pts = resample(stem_pts, 0.25);
       }
-      if (stem_pts.size() >= 2) stem_pts = resample(stem_pts, 0.25);
+      const std::size_t count = stem_pts.size();
+      std::vector<Vec3> offsets[2] = {std::vector<Vec3>(count), std::vector<Vec3>(count)};
+      // From the fork to the face, each section's axis oriented by the previous one: a pair may twist.
+      Vec3 along = across;
+      for (std::size_t n = count; n-- > 0;) {
+        const Vec3 t = unit(stem_pts[std::min(n + 4, count - 1)] - stem_pts[n > 4 ? n - 4 : 0]);
+        const Section here = cross_section(object, stem_pts[n], t, along, 3.0);
+        if (here.area_um2 > 0.5 * ss.area_um2) along = here.axis;
+        const Vec3 side = unit(along - dot(along, t) * t);
+        for (int k = 0; k < 2; ++k)
+          offsets[k][n] = here.area_um2 > 0.5 * ss.area_um2 ? here.lobe[k] - stem_pts[n]
+                                                            : ((k == 0 ? 1.0 : -1.0) * radii[k]) * side;
+      }
+      for (int k = 0; k < 2; ++k) {
+        offsets[k] = smooth(offsets[k], 2.0, 0.25);
+        Polyline path(count);
+        for (std::size_t n = 0; n < count; ++n) path[n] = stem_pts[n] + offsets[k][n];
+        Arm end{path.back(), unit(path.front() - path.back()), keep};
+        if (path.size() >= 2) end.d = unit(path[path.size() - 2] - path.back());
+        const Polyline mid = hermite(end, a[k]);
+        merged_pts.insert(merged_pts.end(), path.begin(), path.end());
+        crossing_pts.insert(crossing_pts.end(), mid.begin(), mid.end());
+        path.insert(path.end(), mid.begin() + 1, mid.end());
+        const Polyline tail = beyond(g.from(arms[k], j), std::min(cut, 0.4 * a[k].length));
+        path.insert(path.end(), tail.begin(), tail.end());
+        g.v.push_back(g.v[f]);
+        const int face_end = static_cast<int>(g.v.size()) - 1;
+        g.v[face_end].edges.clear();
+        g.v[face_end].p = path.front();
+        g.add_edge(face_end, g.other(arms[k], j), std::move(path));
+      }
+      for (int ei : {stem, arms[0], arms[1]}) g.remove_edge(ei);
+      g.v[j].alive = g.v[f].alive = false;
+      break;
     }
-    const std::size_t count = stem_pts.size();
-    std::vector<Vec3> offsets[2] = {std::vector<Vec3>(count), std::vector<Vec3>(count)};
-    // From the fork to the face, each section's axis oriented by the previous one: a pair may twist.
-    Vec3 along = across;
-    for (std::size_t n = count; n-- > 0;) {
-      const Vec3 t = unit(stem_pts[std::min(n + 4, count - 1)] - stem_pts[n > 4 ? n - 4 : 0]);
-      const Section here = cross_section(object, stem_pts[n], t, along, 3.0);
-      if (here.area_um2 > 0.5 * ss.area_um2) along = here.axis;
-      const Vec3 side = unit(along - dot(along, t) * t);
-      for (int k = 0; k < 2; ++k)
-        offsets[k][n] = here.area_um2 > 0.5 * ss.area_um2 ? here.lobe[k] - stem_pts[n]
-                                                          : ((k == 0 ? 1.0 : -1.0) * radii[k]) * side;
-    }
-    for (int k = 0; k < 2; ++k) {
-      offsets[k] = smooth(offsets[k], 2.0, 0.25);
-      Polyline path(count);
-      for (std::size_t n = 0; n < count; ++n) path[n] = stem_pts[n] + offsets[k][n];
-      Arm end{path.back(), unit(path.front() - path.back()), keep};
-      if (path.size() >= 2) end.d = unit(path[path.size() - 2] - path.back());
-      const Polyline mid = hermite(end, a[k]);
-      crossing_pts.insert(crossing_pts.end(), path.begin(), path.end());
-      crossing_pts.insert(crossing_pts.end(), mid.begin(), mid.end());
-      path.insert(path.end(), mid.begin() + 1, mid.end());
-      const Polyline tail = beyond(g.from(arms[k], j), std::min(cut, 0.4 * a[k].length));
-      path.insert(path.end(), tail.begin(), tail.end());
-      g.v.push_back(g.v[f]);
-      const int face_end = static_cast<int>(g.v.size()) - 1;
-      g.v[face_end].edges.clear();
-      g.v[face_end].p = path.front();
-      g.add_edge(face_end, g.other(arms[k], j), std::move(path));
-    }
-    for (int ei : {stem, arms[0], arms[1]}) g.remove_edge(ei);
-    g.v[j].alive = g.v[f].alive = false;
   }
 
   // Junction clusters: contract short edges between junctions (the two sides of a crossing).
@@ -1029,6 +1033,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   }
 
   for (const Vec3& p : crossing_pts) result.crossing_points.push_back({p.x, p.y, p.z});
+  for (const Vec3& p : merged_pts) result.merged_points.push_back({p.x, p.y, p.z});
 
   // Spine candidates belong to the dendrite whose centerline is nearest to their base.
   for (const Candidate& c : candidates) {

@@ -25,6 +25,9 @@ struct TraceResult {
   /// Points (µm, every ~0.1 µm) of the interpolated stretches through crossings: the intensity there belongs to
   /// two dendrites, so refine_centerline() leaves nodes near them on the interpolated path.
   std::vector<PointUm> crossing_points;
+  /// Points (µm, every ~0.25 µm) of the two axes split from a stem where two dendrites run merged: measured (the
+  /// two lobes of its cross-section), so refine_centerline() leaves nodes near them where they are.
+  std::vector<PointUm> merged_points;
 };
 
 /// @brief Turns @p skeleton (nonzero = curve skeleton voxel) into smoothed branches in µm. @p object is the mask

@@ -133,6 +133,29 @@ TEST(Dendrites, DendritesMergedFromAFaceAreTwoChains) {
   EXPECT_LT(m.uncovered_um, 1.0);
 }
 
+// Two dendrites side by side over most of the stack, parting 6 µm before the far face: every end of the Y lies on
+// a face and the merged stem is the longest edge (its cross-section tells it, not its length); both chains follow
+// their own tube along it (measured lobes, not interpolated), the stem counted for each.
+TEST(Dendrites, DendritesMergedAcrossMostOfTheStackAreTwoChains) {
+  const auto im = test_imaging(256, 256, 30);
+  const std::vector<PointUm> a{{-1.0, 12.55, 5.0}, {19.5, 12.55, 5.0}, {26.5, 6.5, 5.5}};
+  const std::vector<PointUm> b{{-1.0, 11.45, 5.0}, {19.5, 11.45, 5.0}, {26.5, 17.5, 4.5}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(a, 0.55));
+  scene.tubes.push_back(tube(b, 0.55));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  std::vector<PointUm> truth = clip_dense(a, extent_of(im));
+  const double truth_um = dense_length(truth) + dense_length(clip_dense(b, extent_of(im)));
+  truth.push_back({-1e9, -1e9, -1e9});
+  for (const auto& p : clip_dense(b, extent_of(im))) truth.push_back(p);
+  EXPECT_EQ(g.dendrite_ids().size(), 2u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
+  const auto m = test::match_centerline(g, truth);
+  EXPECT_LT(m.rms_um, 0.25);
+  EXPECT_LT(m.uncovered_um, 1.0);
+}
+
 // A thick dendrite forking 7 µm from a face into two thin ones is a real branch point (its stem is round, not two
 // side by side): it stays one dendrite of three branches, the stem counted once.
 TEST(Dendrites, ThickStemForkingNearAFaceStaysOneDendrite) {
