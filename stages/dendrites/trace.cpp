@@ -12,6 +12,7 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kMaxBridgeUm = 12.0;  // longest merged stretch of two crossing dendrites (shallow angles)
+constexpr double kMaxKissUm = 16.0;    // longest merged stretch of two dendrites that converge and part again
 constexpr double kMaxMergedFromFaceUm = 40.0;  // longest stretch two dendrites run merged from a face (µm)
 // Least elongation (variance ratio of the cross-section's axes) of two dendrites merged side by side: measured
 // 2.0-6.0 on touching pairs, 1.1-1.5 on single dendrites at 0.1 x 0.1 x 0.35 µm (two touching discs: 5).
@@ -383,6 +384,62 @@ Section cross_section(const Volume<std::uint8_t>& object, Vec3 c, Vec3 d, Vec3 a
   return s;
 }
 
+// Sections of edge @p ei (seen from vertex @p vi) every 1 µm from @p s0 to @p s1 µm off the vertex, principal axis
+// oriented along @p across: the smallest, or the median area and elongation.
+Section section_along(const Graph& g, const Volume<std::uint8_t>& object, int ei, int vi, double s0, double s1,
+                      Vec3 across, bool smallest) {
+  const Polyline p = g.from(ei, vi);
+  const double length = polyline_length(p);
+  s1 = std::min(s1, length - 0.5);
+  std::vector<Section> sections;
+  for (double s = s0; s <= s1 + 1e-9; s += 1.0) {
+    const Vec3 t = point_at(p, std::min(s + 0.5, length)) - point_at(p, std::max(s - 0.5, 0.0));
+    sections.push_back(cross_section(object, point_at(p, s), t, across, 3.0));
+  }
+  if (sections.empty())
+    sections.push_back(cross_section(object, point_at(p, 0.5 * length),
+                                     point_at(p, 0.75 * length) - point_at(p, 0.25 * length), across, 3.0));
+  if (smallest)
+    return *std::min_element(sections.begin(), sections.end(),
+                             [](const Section& x, const Section& y) { return x.area_um2 < y.area_um2; });
+  auto median = [&](double Section::*key) {
+    std::vector<double> v;
+    for (const Section& x : sections) v.push_back(x.*key);
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  Section m;
+  m.area_um2 = median(&Section::area_um2);
+  m.elongation = median(&Section::elongation);
+  return m;
+}
+
+// The axes of two dendrites merged side by side along @p pts (every 0.25 µm): each is the centroid of its side of
+// the merged cross-section, its offset from the merged axis averaged over ~2 µm (the lobes are noisy). Sections are
+// taken from the end of @p pts where side 0 lies towards @p along (from the last point when @p from_end), each
+// section's axis oriented by the previous one (a pair may twist); a section smaller than @p min_area_um2 (a gap in
+// the mask) puts each axis one radius (@p radii_um) beside the merged one.
+void lobe_paths(const Volume<std::uint8_t>& object, const Polyline& pts, Vec3 along, double min_area_um2,
+                const double radii_um[2], bool from_end, Polyline out[2]) {
+  const std::size_t count = pts.size();
+  std::vector<Vec3> offsets[2] = {std::vector<Vec3>(count), std::vector<Vec3>(count)};
+  for (std::size_t step = 0; step < count; ++step) {
+    const std::size_t n = from_end ? count - 1 - step : step;
+    const Vec3 t = unit(pts[std::min(n + 4, count - 1)] - pts[n > 4 ? n - 4 : 0]);
+    const Section here = cross_section(object, pts[n], t, along, 3.0);
+    if (here.area_um2 > min_area_um2) along = here.axis;
+    const Vec3 side = unit(along - dot(along, t) * t);
+    for (int k = 0; k < 2; ++k)
+      offsets[k][n] =
+          here.area_um2 > min_area_um2 ? here.lobe[k] - pts[n] : ((k == 0 ? 1.0 : -1.0) * radii_um[k]) * side;
+  }
+  for (int k = 0; k < 2; ++k) {
+    offsets[k] = smooth(offsets[k], 2.0, 0.25);
+    out[k].resize(count);
+    for (std::size_t n = 0; n < count; ++n) out[k][n] = pts[n] + offsets[k][n];
+  }
+}
+
 // Arm @p ei seen from vertex @p vi: the point @p cut_um along it and its direction away from the vertex there.
 struct Arm {
   Vec3 p, d;
@@ -509,6 +566,77 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     g.add_edge(g.other(ea, va), g.other(eb, vb), std::move(path));
   };
 
+  // Two dendrites that converge, run merged side by side and part again ("kiss") look like two forks joined by a
+  // bridge whose arms pair straight neither way. The bridge's cross-section is about two arms' and flattened (as a
+  // stem merged from a face): each dendrite then follows its own side of the merged stretch, and each arm on one
+  // fork goes on with the arm on the other fork that leaves from the same side.
+  auto split_kiss = [&](int bi, int j1, int j2, const std::vector<int>& arms1, const std::vector<int>& arms2,
+                        const Arm a1[2], const Arm a2[2], double cut) {
+    const double length = g.length(bi);
+    const Vec3 across = a1[0].p - a1[1].p;
+    if (length < 2.0 * cut + 1.0 || norm(across) < 1e-6) return false;
+    const Section merged = section_along(g, object, bi, j1, cut, length - cut, across, false);
+    if (merged.elongation < kMergedElongation) return false;
+    double radii[2] = {0, 0};
+    for (int side = 0; side < 2; ++side) {
+      const int j = side == 0 ? j1 : j2;
+      const std::vector<int>& arms = side == 0 ? arms1 : arms2;
+      const Section s0 = section_along(g, object, arms[0], j, g.v[j].r + 2.0, g.v[j].r + 6.0, across, true);
+      const Section s1 = section_along(g, object, arms[1], j, g.v[j].r + 2.0, g.v[j].r + 6.0, across, true);
+      const double larger = std::max(s0.area_um2, s1.area_um2);
+      // An arm may still hold part of the merged stretch (the fork lies before the parting): the thinner arm is then
+      // the one dendrite's section.
+      const double smaller = std::min(s0.area_um2, s1.area_um2);
+      if (smaller <= 0.0 || (merged.area_um2 < 1.5 * larger && merged.area_um2 < 1.8 * smaller) ||
+          merged.area_um2 < 0.7 * (s0.area_um2 + s1.area_um2))
+        return false;
+      if (side == 0) radii[0] = std::sqrt(s0.area_um2 / kPi), radii[1] = std::sqrt(s1.area_um2 / kPi);
+    }
+    // The merged stretch between the cuts, every 0.25 µm from fork j1; side 0 lies towards arm 0 of j1.
+    Polyline mid;
+    {
+      const Polyline p = g.from(bi, j1);
+      double s_acc = 0.0;
+      for (std::size_t n = 0; n < p.size(); ++n) {
+        if (n > 0) s_acc += norm(p[n] - p[n - 1]);
+        if (s_acc >= cut && s_acc <= length - cut) mid.push_back(p[n]);
+      }
+      if (mid.size() < 2) return false;
+      mid = resample(mid, 0.25);
+    }
+    Polyline lanes[2];
+    lobe_paths(object, mid, across, 0.5 * merged.area_um2, radii, false, lanes);
+    const Vec3 side_out = lanes[0].back() - lanes[1].back();
+    const bool swap = dot(a2[1].p - mid.back(), side_out) > dot(a2[0].p - mid.back(), side_out);
+    // Within ~1 µm of the forks the lobes are not yet apart: a short merged stretch is bridged by a smooth curve.
+    const bool short_mid = polyline_length(mid) < 2.0;
+    for (int i = 0; i < 2; ++i) {
+      const int k = swap ? 1 - i : i;
+      const Polyline& lane = lanes[i];
+      if (short_mid) {
+        add_through(arms1[i], j1, a1[i], arms2[k], j2, a2[k], cut);
+        continue;
+      }
+      Polyline path = beyond(g.from(arms1[i], j1), std::min(cut, 0.4 * a1[i].length));
+      std::reverse(path.begin(), path.end());
+      const Arm in{lane.front(), unit(lane[1] - lane.front()), 0.0};
+      const Arm out{lane.back(), unit(lane[lane.size() - 2] - lane.back()), 0.0};
+      const Polyline h1 = hermite(a1[i], in), h2 = hermite(out, a2[k]);
+      crossing_pts.insert(crossing_pts.end(), h1.begin(), h1.end());
+      crossing_pts.insert(crossing_pts.end(), h2.begin(), h2.end());
+      merged_pts.insert(merged_pts.end(), lane.begin(), lane.end());
+      path.insert(path.end(), h1.begin(), h1.end());
+      path.insert(path.end(), lane.begin() + 1, lane.end());
+      path.insert(path.end(), h2.begin() + 1, h2.end());
+      const Polyline tail = beyond(g.from(arms2[k], j2), std::min(cut, 0.4 * a2[k].length));
+      path.insert(path.end(), tail.begin(), tail.end());
+      g.add_edge(g.other(arms1[i], j1), g.other(arms2[k], j2), std::move(path));
+    }
+    for (int ei : {arms1[0], arms1[1], arms2[0], arms2[1], bi}) g.remove_edge(ei);
+    g.v[j1].alive = g.v[j2].alive = false;
+    return true;
+  };
+
   // Short self-loops and short parallel edges come from small holes in the mask.
   for (std::size_t ei = 0; ei < g.e.size(); ++ei)
     if (g.e[ei].alive && g.e[ei].a == g.e[ei].b && g.length(static_cast<int>(ei)) < 4.0 * o.max_spine_length_um)
@@ -578,7 +706,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     for (std::size_t bi = 0; bi < g.e.size() && !again; ++bi) {
       const Edge& br = g.e[bi];
       if (!br.alive || br.a == br.b || g.degree(br.a) != 3 || g.degree(br.b) != 3) continue;
-      if (g.length(static_cast<int>(bi)) > kMaxBridgeUm) continue;
+      if (g.length(static_cast<int>(bi)) > kMaxKissUm) continue;
       const int j1 = br.a, j2 = br.b;
       std::vector<int> arms1, arms2;
       for (int ei : g.v[j1].edges)
@@ -600,6 +728,10 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       // Two dendrites that only touch (or a spine reaching the neighbour): a bridge about as long as the two radii,
       // and each fork's own two arms continue each other clearly straighter than any pairing across; the bridge is
       // no dendrite.
+      if (g.length(static_cast<int>(bi)) > kMaxBridgeUm) {
+        if (split_kiss(static_cast<int>(bi), j1, j2, arms1, arms2, a1, a2, cut)) again = true;
+        continue;
+      }
       const double within = std::max(bend(a1[0], a1[1]), bend(a2[0], a2[1]));
       const bool touching = g.length(static_cast<int>(bi)) <= g.v[j1].r + g.v[j2].r + 1.0;  // axis to axis
       if (touching && within < 0.8 * std::min(same, swapped) && within <= 2.0 * max_bend) {
@@ -612,7 +744,10 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       // Clearly one pairing (the other turns much more): up to twice the bend still pairs, as the merged stretch
       // blurs the arm directions near it (a side branch of a side branch would have to turn back on itself).
       const double limit = std::min(same, swapped) < 0.8 * std::max(same, swapped) ? 2.0 * max_bend : max_bend;
-      if (std::min(same, swapped) > limit) continue;
+      if (std::min(same, swapped) > limit) {
+        if (split_kiss(static_cast<int>(bi), j1, j2, arms1, arms2, a1, a2, cut)) again = true;
+        continue;
+      }
       const bool swap = swapped < same;
       for (int i = 0; i < 2; ++i) {
         const int k = swap ? 1 - i : i;
@@ -653,37 +788,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       if (std::max(bend(in, a[0]), bend(in, a[1])) > 2.0 * max_bend) continue;
       const Vec3 across = a[0].p - a[1].p;
       if (norm(across) < 1e-6) continue;
-      // Sections of edge @p ei every 1 µm from @p s0 to @p s1 µm off the fork: the smallest, or the median area and
-      // elongation.
-      auto section_along = [&](int ei, double s0, double s1, bool smallest) {
-        const Polyline p = g.from(ei, j);
-        const double length = polyline_length(p);
-        s1 = std::min(s1, length - 0.5);
-        std::vector<Section> sections;
-        for (double s = s0; s <= s1 + 1e-9; s += 1.0) {
-          const Vec3 t = point_at(p, std::min(s + 0.5, length)) - point_at(p, std::max(s - 0.5, 0.0));
-          sections.push_back(cross_section(object, point_at(p, s), t, across, 3.0));
-        }
-        if (sections.empty())
-          sections.push_back(cross_section(object, point_at(p, 0.5 * length),
-                                           point_at(p, 0.75 * length) - point_at(p, 0.25 * length), across, 3.0));
-        if (smallest)
-          return *std::min_element(sections.begin(), sections.end(),
-                                   [](const Section& x, const Section& y) { return x.area_um2 < y.area_um2; });
-        auto median = [&](double Section::*key) {
-          std::vector<double> v;
-          for (const Section& x : sections) v.push_back(x.*key);
-          std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-          return v[v.size() / 2];
-        };
-        Section m;
-        m.area_um2 = median(&Section::area_um2);
-        m.elongation = median(&Section::elongation);
-        return m;
-      };
-      const Section ss = section_along(stem, cut, g.length(stem) - g.v[f].r - 0.5, false);
-      const Section s0 = section_along(arms[0], g.v[j].r + 2.0, g.v[j].r + 6.0, true);
-      const Section s1 = section_along(arms[1], g.v[j].r + 2.0, g.v[j].r + 6.0, true);
+      const Section ss = section_along(g, object, stem, j, cut, g.length(stem) - g.v[f].r - 0.5, across, false);
+      const Section s0 = section_along(g, object, arms[0], j, g.v[j].r + 2.0, g.v[j].r + 6.0, across, true);
+      const Section s1 = section_along(g, object, arms[1], j, g.v[j].r + 2.0, g.v[j].r + 6.0, across, true);
       const double larger = std::max(s0.area_um2, s1.area_um2);
       if (larger <= 0.0 || ss.area_um2 < 1.5 * larger || ss.area_um2 < 0.7 * (s0.area_um2 + s1.area_um2) ||
           ss.elongation < kMergedElongation)
@@ -693,8 +800,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       const double stem_length = polyline_length(from_face);
       const double keep = std::max(0.0, stem_length - cut);
       const double radii[2] = {std::sqrt(s0.area_um2 / kPi), std::sqrt(s1.area_um2 / kPi)};
-      // Along the stem (every 0.25 µm up to the cut before the fork): each arm's axis is the centroid of its side of
-      // the merged cross-section, its offset from the stem's axis averaged over ~2 µm (the lobes are noisy).
+      // Along the stem (every 0.25 µm up to the cut before the fork), traced from the fork: each arm's own side.
       Polyline stem_pts;
       {
         double s_acc = 0.0;
@@ -705,23 +811,10 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         }
         if (stem_pts.size() >= 2) stem_pts = resample(stem_pts, 0.25);
       }
-      const std::size_t count = stem_pts.size();
-      std::vector<Vec3> offsets[2] = {std::vector<Vec3>(count), std::vector<Vec3>(count)};
-      // From the fork to the face, each section's axis oriented by the previous one: a pair may twist.
-      Vec3 along = across;
-      for (std::size_t n = count; n-- > 0;) {
-        const Vec3 t = unit(stem_pts[std::min(n + 4, count - 1)] - stem_pts[n > 4 ? n - 4 : 0]);
-        const Section here = cross_section(object, stem_pts[n], t, along, 3.0);
-        if (here.area_um2 > 0.5 * ss.area_um2) along = here.axis;
-        const Vec3 side = unit(along - dot(along, t) * t);
-        for (int k = 0; k < 2; ++k)
-          offsets[k][n] = here.area_um2 > 0.5 * ss.area_um2 ? here.lobe[k] - stem_pts[n]
-                                                            : ((k == 0 ? 1.0 : -1.0) * radii[k]) * side;
-      }
+      Polyline paths[2];
+      lobe_paths(object, stem_pts, across, 0.5 * ss.area_um2, radii, true, paths);
       for (int k = 0; k < 2; ++k) {
-        offsets[k] = smooth(offsets[k], 2.0, 0.25);
-        Polyline path(count);
-        for (std::size_t n = 0; n < count; ++n) path[n] = stem_pts[n] + offsets[k][n];
+        Polyline path = std::move(paths[k]);
         Arm end{path.back(), unit(path.front() - path.back()), keep};
         if (path.size() >= 2) end.d = unit(path[path.size() - 2] - path.back());
         const Polyline mid = hermite(end, a[k]);

@@ -156,6 +156,29 @@ TEST(Dendrites, DendritesMergedAcrossMostOfTheStackAreTwoChains) {
   EXPECT_LT(m.uncovered_um, 1.0);
 }
 
+// Two dendrites that converge, run touching side by side for 8 µm mid-stack and part again ("kiss") look like two
+// forks joined by a bridge that neither pairing of the arms continues straight; the bridge is two tubes wide, so
+// each dendrite follows its own side of it and goes on with the arm leaving on that side: two chains.
+TEST(Dendrites, DendritesThatKissMidStackAreTwoChains) {
+  const auto im = test_imaging(256, 256, 30);
+  const std::vector<PointUm> a{{5.5, -1.0, 5.0}, {8.5, 11.45, 5.0}, {16.5, 11.45, 5.0}, {26.5, 7.0, 5.5}};
+  const std::vector<PointUm> b{{-1.0, 16.0, 5.0}, {8.5, 12.55, 5.0}, {16.5, 12.55, 5.0}, {20.0, 26.5, 4.5}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(a, 0.55));
+  scene.tubes.push_back(tube(b, 0.55));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  std::vector<PointUm> truth = clip_dense(a, extent_of(im));
+  const double truth_um = dense_length(truth) + dense_length(clip_dense(b, extent_of(im)));
+  truth.push_back({-1e9, -1e9, -1e9});
+  for (const auto& p : clip_dense(b, extent_of(im))) truth.push_back(p);
+  EXPECT_EQ(g.dendrite_ids().size(), 2u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
+  const auto m = test::match_centerline(g, truth);
+  EXPECT_LT(m.rms_um, 0.3);
+  EXPECT_LT(m.uncovered_um, 1.0);
+}
+
 // A thick dendrite forking 7 µm from a face into two thin ones is a real branch point (its stem is round, not two
 // side by side): it stays one dendrite of three branches, the stem counted once.
 TEST(Dendrites, ThickStemForkingNearAFaceStaysOneDendrite) {
