@@ -110,13 +110,10 @@ TEST(Dendrites, CrossingTubesAreTwoDendritesCountedOnce) {
   EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
 }
 
-// Two dendrites that enter side by side, touching, from a face and part 7 µm inside look like one dendrite
-// forking; the merged stem is twice as wide as each arm, so both run on to the face: two chains, the stem's
-// stretch counted for each, each centred on its own tube.
-TEST(Dendrites, DendritesMergedFromAFaceAreTwoChains) {
-  const auto im = test_imaging(256, 256, 30);
-  const std::vector<PointUm> a{{-1.0, 12.55, 5.0}, {7.0, 12.55, 5.0}, {26.5, 4.0, 5.5}};
-  const std::vector<PointUm> b{{-1.0, 11.45, 5.0}, {7.0, 11.45, 5.0}, {26.5, 20.0, 4.5}};
+// Two touching tubes of radius 0.55 µm along @p a and @p b: traced as two dendrites, total length within 3%,
+// centerline within @p max_rms_um RMS of the truth and less than 1 µm of it uncovered.
+void expect_two_chains(const gen::ImagingConfig& im, const std::vector<PointUm>& a, const std::vector<PointUm>& b,
+                       double max_rms_um) {
   gen::Scene scene;
   scene.tubes.push_back(tube(a, 0.55));
   scene.tubes.push_back(tube(b, 0.55));
@@ -124,13 +121,23 @@ TEST(Dendrites, DendritesMergedFromAFaceAreTwoChains) {
   const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
   std::vector<PointUm> truth = clip_dense(a, extent_of(im));
   const double truth_um = dense_length(truth) + dense_length(clip_dense(b, extent_of(im)));
-  truth.push_back({-1e9, -1e9, -1e9});
+  truth.push_back({-1e9, -1e9, -1e9});  // a break between the two true centerlines
   for (const auto& p : clip_dense(b, extent_of(im))) truth.push_back(p);
   EXPECT_EQ(g.dendrite_ids().size(), 2u) << describe(g);
   EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
   const auto m = test::match_centerline(g, truth);
-  EXPECT_LT(m.rms_um, 0.25);
+  EXPECT_LT(m.rms_um, max_rms_um);
   EXPECT_LT(m.uncovered_um, 1.0);
+}
+
+// Two dendrites that enter side by side, touching, from a face and part 7 µm inside look like one dendrite
+// forking; the merged stem is twice as wide as each arm, so both run on to the face: two chains, the stem's
+// stretch counted for each, each centred on its own tube.
+TEST(Dendrites, DendritesMergedFromAFaceAreTwoChains) {
+  const auto im = test_imaging(256, 256, 30);
+  const std::vector<PointUm> a{{-1.0, 12.55, 5.0}, {7.0, 12.55, 5.0}, {26.5, 4.0, 5.5}};
+  const std::vector<PointUm> b{{-1.0, 11.45, 5.0}, {7.0, 11.45, 5.0}, {26.5, 20.0, 4.5}};
+  expect_two_chains(im, a, b, 0.25);
 }
 
 // Two dendrites side by side over most of the stack, parting 6 µm before the far face: every end of the Y lies on
@@ -140,20 +147,7 @@ TEST(Dendrites, DendritesMergedAcrossMostOfTheStackAreTwoChains) {
   const auto im = test_imaging(256, 256, 30);
   const std::vector<PointUm> a{{-1.0, 12.55, 5.0}, {19.5, 12.55, 5.0}, {26.5, 6.5, 5.5}};
   const std::vector<PointUm> b{{-1.0, 11.45, 5.0}, {19.5, 11.45, 5.0}, {26.5, 17.5, 4.5}};
-  gen::Scene scene;
-  scene.tubes.push_back(tube(a, 0.55));
-  scene.tubes.push_back(tube(b, 0.55));
-  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
-  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
-  std::vector<PointUm> truth = clip_dense(a, extent_of(im));
-  const double truth_um = dense_length(truth) + dense_length(clip_dense(b, extent_of(im)));
-  truth.push_back({-1e9, -1e9, -1e9});
-  for (const auto& p : clip_dense(b, extent_of(im))) truth.push_back(p);
-  EXPECT_EQ(g.dendrite_ids().size(), 2u) << describe(g);
-  EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
-  const auto m = test::match_centerline(g, truth);
-  EXPECT_LT(m.rms_um, 0.25);
-  EXPECT_LT(m.uncovered_um, 1.0);
+  expect_two_chains(im, a, b, 0.25);
 }
 
 // Two dendrites that converge, run touching side by side for 8 µm mid-stack and part again ("kiss") look like two
@@ -163,20 +157,7 @@ TEST(Dendrites, DendritesThatKissMidStackAreTwoChains) {
   const auto im = test_imaging(256, 256, 30);
   const std::vector<PointUm> a{{5.5, -1.0, 5.0}, {8.5, 11.45, 5.0}, {16.5, 11.45, 5.0}, {26.5, 7.0, 5.5}};
   const std::vector<PointUm> b{{-1.0, 16.0, 5.0}, {8.5, 12.55, 5.0}, {16.5, 12.55, 5.0}, {20.0, 26.5, 4.5}};
-  gen::Scene scene;
-  scene.tubes.push_back(tube(a, 0.55));
-  scene.tubes.push_back(tube(b, 0.55));
-  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
-  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
-  std::vector<PointUm> truth = clip_dense(a, extent_of(im));
-  const double truth_um = dense_length(truth) + dense_length(clip_dense(b, extent_of(im)));
-  truth.push_back({-1e9, -1e9, -1e9});
-  for (const auto& p : clip_dense(b, extent_of(im))) truth.push_back(p);
-  EXPECT_EQ(g.dendrite_ids().size(), 2u) << describe(g);
-  EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
-  const auto m = test::match_centerline(g, truth);
-  EXPECT_LT(m.rms_um, 0.3);
-  EXPECT_LT(m.uncovered_um, 1.0);
+  expect_two_chains(im, a, b, 0.3);
 }
 
 // A thick dendrite forking 7 µm from a face into two thin ones is a real branch point (its stem is round, not two
