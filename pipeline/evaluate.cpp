@@ -475,7 +475,9 @@ std::string format_table(const EvalReport& report) {
     }
     out += "\n";
   }
-  if (report.stacks.size() > 1) {
+  if (report.stacks.size() > 1 && std::isnan(report.mean_abs_density_error)) {
+    out += "density error per stack: not known (the truth gives no dendrite length)\n";
+  } else if (report.stacks.size() > 1) {
     std::snprintf(line, sizeof line, "density error per stack: mean |err| %s, worst %s (%s)\n",
                   cell(100.0 * report.mean_abs_density_error, "%.1f%%").c_str(),
                   cell(100.0 * report.worst_density_error, "%+.1f%%").c_str(),
