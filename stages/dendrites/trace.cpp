@@ -1,5 +1,7 @@
 #include "stages/dendrites/trace.hpp"
 
+#include "spinescope/vec3.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -18,15 +20,10 @@ constexpr double kMaxMergedFromFaceUm = 40.0;  // longest stretch two dendrites 
 // 2.0-6.0 on touching pairs, 1.1-1.5 on single dendrites at 0.1 x 0.1 x 0.35 µm (two touching discs: 5).
 constexpr double kMergedElongation = 1.8;
 
-struct Vec3 {
-  double x = 0, y = 0, z = 0;
-};
-Vec3 operator+(Vec3 a, Vec3 b) { return {a.x + b.x, a.y + b.y, a.z + b.z}; }
-Vec3 operator-(Vec3 a, Vec3 b) { return {a.x - b.x, a.y - b.y, a.z - b.z}; }
-Vec3 operator*(double s, Vec3 a) { return {s * a.x, s * a.y, s * a.z}; }
-double dot(Vec3 a, Vec3 b) { return a.x * b.x + a.y * b.y + a.z * b.z; }
-double norm(Vec3 a) { return std::sqrt(dot(a, a)); }
-Vec3 unit(Vec3 a) {
+Vec3 operator*(double s, const Vec3& a) { return a * s; }
+double dot(const Vec3& a, const Vec3& b) { return a.dot(b); }
+double norm(const Vec3& a) { return a.norm(); }
+Vec3 unit(const Vec3& a) {
   const double n = norm(a);
   return n > 1e-12 ? (1.0 / n) * a : Vec3{};
 }
