@@ -541,6 +541,142 @@ std::vector<Pair> crossing_matching(std::vector<Pair> pairs, int count, double m
   return best;
 }
 
+// The object along the line c + a·u, |a| <= reach_um, every 0.1 µm: the run of object samples through the one
+// nearest c (within 0.5 µm). lo/hi are its ends (µm along u); *_at_edge: it runs into the volume's edge there.
+struct Run {
+  double lo = 0.0, hi = 0.0;
+  bool lo_at_edge = false, hi_at_edge = false;
+};
+bool object_run(const Volume<std::uint8_t>& object, Vec3 c, Vec3 u, double reach_um, Run* run) {
+  const Spacing sp = object.spacing();
+  constexpr double kStep = 0.1;
+  const int n = static_cast<int>(std::ceil(reach_um / kStep));
+  auto state = [&](int a) {  // 0 background, 1 object, 2 outside the volume
+    const Vec3 q = c + (a * kStep) * u;
+    const long i = std::lround(q.x / sp.x_um), j = std::lround(q.y / sp.y_um), k = std::lround(q.z / sp.z_um);
+    if (!object.inside(i, j, k)) return 2;
+    return object(i, j, k) ? 1 : 0;
+  };
+  int seed = 0;
+  bool found = false;
+  for (int r = 0; r <= 5 && !found; ++r)
+    for (int a : {r, -r})
+      if (!found && state(a) == 1) seed = a, found = true;
+  if (!found) return false;
+  int lo = seed, hi = seed;
+  while (lo > -n && state(lo - 1) == 1) --lo;
+  while (hi < n && state(hi + 1) == 1) ++hi;
+  run->lo = lo * kStep, run->hi = hi * kStep;
+  run->lo_at_edge = lo > -n && state(lo - 1) == 2;
+  run->hi_at_edge = hi < n && state(hi + 1) == 2;
+  return true;
+}
+
+// Signed distance (µm) of @p p inside the face of the box [0, box] with inward normal @p n_in (an axis).
+double face_distance(const Vec3& p, const Vec3& n_in, const PointUm& box) {
+  if (n_in.x > 0.5) return p.x;
+  if (n_in.x < -0.5) return box.x_um - p.x;
+  if (n_in.y > 0.5) return p.y;
+  if (n_in.y < -0.5) return box.y_um - p.y;
+  if (n_in.z > 0.5) return p.z;
+  return box.z_um - p.z;
+}
+
+// Inward normal of the face of the box nearest to @p p.
+Vec3 nearest_face_normal(const Vec3& p, const PointUm& box) {
+  const double d[6] = {p.x, box.x_um - p.x, p.y, box.y_um - p.y, p.z, box.z_um - p.z};
+  const Vec3 n[6] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
+  return n[std::min_element(d, d + 6) - d];
+}
+
+// The path of a dendrite from its end @p from_end (points from the end inwards) out to the stack face it leaves
+// by. The skeleton of a tube cut by the face is not its centerline within a radius of the face (a shallow exit
+// runs several µm along the face): the tube is followed from where it is whole, its centre being the middle of
+// its section, or one radius in from the section's far edge where the face cuts it. Returns the new path from
+// the face inwards, joined to the trusted part of @p from_end, or an empty polyline when that is not possible.
+Polyline track_to_face(const Volume<std::uint8_t>& object, const Polyline& from_end, const PointUm& box) {
+  const double length = polyline_length(from_end);
+  if (from_end.size() < 2 || length < 3.0) return {};
+  const Vec3 n_in = nearest_face_normal(from_end.front(), box);
+  auto section_dirs = [&](const Vec3& d, Vec3* u, Vec3* w) {
+    *u = unit(n_in - dot(n_in, d) * d);
+    *w = d.cross(*u);
+  };
+  // Tube radius: median half-width of whole sections over 2 µm from where the path is 3 µm off the face.
+  std::vector<double> half;
+  double s_far = -1.0;
+  for (double s = 0.0; s < length - 2.0; s += 0.1)
+    if (face_distance(point_at(from_end, s), n_in, box) >= 3.0) {
+      s_far = s;
+      break;
+    }
+  if (s_far < 0) return {};
+  for (double s = s_far; s <= std::min(s_far + 2.0, length - 0.5) + 1e-9; s += 0.5) {
+    const Vec3 d = unit(point_at(from_end, std::max(s - 0.5, 0.0)) - point_at(from_end, std::min(s + 0.5, length)));
+    Vec3 u, w;
+    section_dirs(d, &u, &w);
+    Run r;
+    if (norm(u) > 0.5 && object_run(object, point_at(from_end, s), u, 3.0, &r) && !r.lo_at_edge && !r.hi_at_edge)
+      half.push_back(0.5 * (r.hi - r.lo));
+  }
+  if (half.empty()) return {};
+  std::nth_element(half.begin(), half.begin() + half.size() / 2, half.end());
+  const double radius = half[half.size() / 2];
+  double s0 = -1.0;
+  for (double s = 0.0; s < length - 2.0; s += 0.1)
+    if (face_distance(point_at(from_end, s), n_in, box) >= radius + 0.4) {
+      s0 = s;
+      break;
+    }
+  if (s0 < 0) return {};
+  Vec3 p = point_at(from_end, s0);
+  Vec3 d = unit(p - point_at(from_end, std::min(s0 + 2.0, length)));
+  Polyline track{p};
+  constexpr double kStep = 0.2;
+  bool reached = false;
+  for (int step = 0; step < 200 && !reached; ++step) {
+    const Vec3 next = p + kStep * d;
+    const double f0 = face_distance(p, n_in, box), f1 = face_distance(next, n_in, box);
+    if (f1 <= 0.0) {
+      track.push_back(p + (f0 / std::max(f0 - f1, 1e-9)) * (next - p));
+      reached = true;
+      break;
+    }
+    Vec3 u, w;
+    section_dirs(d, &u, &w);
+    if (norm(u) < 0.5) break;
+    Run ru, rw;
+    if (!object_run(object, next, u, radius + 1.5, &ru)) break;
+    double cu = 0.0, cw = 0.0;
+    if (ru.lo_at_edge && !ru.hi_at_edge)
+      cu = ru.hi - radius;
+    else if (!ru.lo_at_edge && !ru.hi_at_edge && ru.hi - ru.lo < 2.0 * radius + 1.0)
+      cu = 0.5 * (ru.lo + ru.hi);
+    if (object_run(object, next, w, radius + 1.5, &rw) && !rw.lo_at_edge && !rw.hi_at_edge &&
+        rw.hi - rw.lo < 4.0 * radius + 2.0)
+      cw = 0.5 * (rw.lo + rw.hi);
+    if (std::abs(cu) > radius || std::abs(cw) > 2.0 * radius) break;  // another structure, not this tube
+    // Half the measured offset per step: the sections are a coarse grid; the path follows without jitter.
+    const Vec3 q = next + (0.5 * cu) * u + (0.5 * cw) * w;
+    d = unit(0.7 * d + 0.3 * unit(q - p));
+    p = q;
+    track.push_back(p);
+  }
+  if (!reached) {
+    // The object faded before the face: a short straight continuation when the face is within reach.
+    const double f = face_distance(p, n_in, box), along = dot(d, -1.0 * n_in);
+    if (along < 0.2 || f / along > radius + 1.0) return {};
+    track.push_back(p + (f / along) * d);
+  }
+  Polyline out(track.rbegin(), track.rend());
+  double s_acc = 0.0;
+  for (std::size_t n = 1; n < from_end.size(); ++n) {
+    s_acc += norm(from_end[n] - from_end[n - 1]);
+    if (s_acc > s0) out.push_back(from_end[n]);
+  }
+  return out;
+}
+
 }  // namespace
 
 TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<std::uint8_t>& object,
@@ -654,10 +790,14 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // Spines: prune the shortest terminal side branch first, then re-join what it split.
   std::vector<Candidate> candidates;
   // Where a dendrite leaves the stack its skeleton may fork into several ends on the face: the one that
-  // continues the dendrite straightest stays, the others are twigs.
+  // continues the dendrite straightest stays, the others are twigs. A short branch that ends at a face beside a
+  // dendrite running straight through the junction (two long branches that continue each other better than
+  // either continues it) is a spine reaching the face, not an exit. Only short branches are twigs: a long one
+  // is a dendrite leaving the stack.
   auto is_twig_end = [&](int ej, int junction) {
     const int end = g.other(ej, junction);
-    return g.e[ej].a != g.e[ej].b && g.degree(end) == 1 && is_boundary_end(end);
+    return g.e[ej].a != g.e[ej].b && g.degree(end) == 1 && is_boundary_end(end) &&
+           g.length(ej) - g.v[junction].r < o.max_spine_length_um;
   };
   auto better_boundary_twig = [&](int ei, int junction) {
     int main = -1;
@@ -669,7 +809,28 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     };
     for (int ej : g.v[junction].edges)
       if (ej != ei && is_twig_end(ej, junction) && score(ej) >= score(ei)) return true;
-    return false;
+    std::vector<int> through;
+    for (int ej : g.v[junction].edges)
+      if (g.e[ej].a != g.e[ej].b && !is_twig_end(ej, junction)) through.push_back(ej);
+    double straight_through = -1.0, straight_twig = -1.0;
+    for (std::size_t a = 0; a < through.size(); ++a) {
+      const Vec3 da = g.direction(through[a], junction);
+      straight_twig = std::max(straight_twig, -dot(da, g.direction(ei, junction)));
+      for (std::size_t b = a + 1; b < through.size(); ++b)
+        straight_through = std::max(straight_through, -dot(da, g.direction(through[b], junction)));
+    }
+    if (!(straight_through > std::cos(max_bend) && straight_through > straight_twig)) return false;
+    // ... and thinner than the dendrite (two dendrites that part near a face are alike).
+    auto across = [&](int ej) {
+      const Vec3 d = g.direction(ej, junction);
+      return unit(d.cross(std::abs(d.z) > 0.7 ? Vec3{1, 0, 0} : Vec3{0, 0, 1}));
+    };
+    const double r = g.v[junction].r;
+    const Section twig = section_along(g, object, ei, junction, r + 0.5, g.length(ei) - 0.5, across(ei), true);
+    double shaft = 0.0;
+    for (int ej : through)
+      shaft = std::max(shaft, section_along(g, object, ej, junction, r + 1.0, r + 4.0, across(ej), false).area_um2);
+    return twig.area_um2 < 0.5 * shaft;
   };
   for (;;) {
     int best = -1, best_end = -1, best_junction = -1;
@@ -693,6 +854,34 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     g.remove_edge(best);
     g.v[best_end].alive = false;
     g.dissolve(best_junction);
+  }
+
+  // A short edge between two junctions where a dendrite runs straight through each (the other two branches
+  // continue each other better than either continues the edge), mostly along z: two dendrites passing one above
+  // the other, joined by the axial blur. It is neither dendrite's length.
+  {
+    auto straight_through = [&](int vi, int bridge) {
+      std::vector<int> others;
+      for (int ej : g.v[vi].edges)
+        if (ej != bridge && g.e[ej].a != g.e[ej].b) others.push_back(ej);
+      if (others.size() != 2 || g.degree(vi) != 3) return false;
+      const Vec3 d0 = g.direction(others[0], vi), d1 = g.direction(others[1], vi), db = g.direction(bridge, vi);
+      const double through = -dot(d0, d1);
+      return through > std::cos(max_bend) && through > -dot(d0, db) && through > -dot(d1, db);
+    };
+    for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
+      const Edge& e = g.e[ei];
+      if (!e.alive || e.a == e.b) continue;
+      const int b = static_cast<int>(ei);
+      const Vec3 chord = g.v[e.b].p - g.v[e.a].p;
+      if (std::abs(chord.z) < 0.7 * norm(chord)) continue;
+      if (g.length(b) - g.v[e.a].r - g.v[e.b].r >= o.max_spine_length_um) continue;
+      if (!straight_through(e.a, b) || !straight_through(e.b, b)) continue;
+      const int va = e.a, vb = e.b;
+      g.remove_edge(b);
+      g.dissolve(va);
+      g.dissolve(vb);
+    }
   }
 
   // Crossings seen as two forks joined by a bridge (the masks of two dendrites merge over a stretch: different
@@ -992,12 +1181,19 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   }
 
   // Ends near a face of the stack reach it: thinning stops about one radius short and bends along the cut
-  // face, so the last stretch is replaced by the straight continuation of the dendrite to the face.
+  // face: the tube is followed to the face (track_to_face), or, where it cannot be, the last stretch is replaced by
+  // the straight continuation of the dendrite to the face.
   for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
     const int v = static_cast<int>(vi);
     if (!g.v[v].alive || g.degree(v) != 1 || !is_boundary_end(v)) continue;
     const int ei = g.v[v].edges[0];
     const Polyline from_end = g.from(ei, v);
+    if (Polyline tracked = track_to_face(object, from_end, box); !tracked.empty()) {
+      if (g.e[ei].a != v) std::reverse(tracked.begin(), tracked.end());
+      g.v[v].p = g.e[ei].a == v ? tracked.front() : tracked.back();
+      g.e[ei].pts = std::move(tracked);
+      continue;
+    }
     const double length = polyline_length(from_end);
     const double cut = std::min(std::max(2.0 * g.v[v].r, 1.5) + 0.5, length / 3.0);
     const Vec3 start = point_at(from_end, cut);

@@ -72,6 +72,23 @@ TEST(Dendrites, LengthOfCurvedTubeAnisotropic) {
   EXPECT_LT(test::match_centerline(g, truth).rms_um, 0.25);
 }
 
+TEST(Dendrites, ShallowExitThroughAFaceIsTracedToWhereTheCenterlineLeaves) {
+  const auto im = test_imaging(256, 256, 30);
+  // Leaves through the y = 0 face at 14 degrees: the tube touches the face ~2.5 µm before its centerline does.
+  const std::vector<PointUm> path{{-1.0, 12.0, 4.5}, {12.0, 2.5, 5.0}, {26.5, -1.0, 5.5}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(path, 0.6));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  const auto truth = clip_dense(path, extent_of(im));
+  const double truth_um = dense_length(truth);
+  ASSERT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.02 * truth_um) << describe(g);
+  const auto m = test::match_centerline(g, truth);
+  EXPECT_LT(m.rms_um, 0.25);
+  EXPECT_LT(m.uncovered_um, 0.5);
+}
+
 TEST(Dendrites, YBranchHasThreeBranchesOfTheRightLength) {
   const auto im = test_imaging(256, 256, 30);
   const PointUm junction{12.0, 12.0, 5.0};
@@ -201,6 +218,41 @@ TEST(Dendrites, ThreeDendritesCrossingAtOnePointAreThreeChains) {
   EXPECT_EQ(g.dendrite_ids().size(), 3u) << describe(g);
   EXPECT_EQ(g.branches.size(), 3u) << describe(g);
   EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
+}
+
+// Two dendrites that leave the stack through one face 1 µm apart, diverging: their short common stem at the face
+// is no twig of either (both arms are long), so both reach the face: two chains.
+TEST(Dendrites, DendritesLeavingAFaceSideBySideAreTwoChains) {
+  const auto im = test_imaging(256, 256, 30);
+  const std::vector<PointUm> a{{17.3, -1.0, 5.0}, {13.0, 26.5, 5.3}};
+  const std::vector<PointUm> b{{18.2, -1.0, 5.2}, {22.0, 26.5, 4.8}};
+  expect_two_chains(im, a, b, 0.25);
+}
+
+// A spine that reaches down to the bottom face beside a dendrite is a spine, not a dendrite leaving the stack: the
+// dendrite runs straight through its base and the spine is thinner.
+TEST(Dendrites, SpineReachingAFaceIsNoDendrite) {
+  const auto im = test_imaging(256, 256, 30);
+  const std::vector<PointUm> path{{-1.0, 12.0, 2.4}, {26.5, 14.0, 2.6}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(path, 0.6));
+  scene.tubes.push_back(tube({{12.0, 12.9, 2.5}, {12.6, 13.2, -0.5}}, 0.2));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  const auto truth = clip_dense(path, extent_of(im));
+  const double truth_um = dense_length(truth);
+  ASSERT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.02 * truth_um) << describe(g);
+  EXPECT_LT(test::match_centerline(g, truth).max_um, 0.6) << describe(g);
+}
+
+// Two dendrites passing one above the other (2.2 µm apart in z, 18 degrees apart in x-y; the axial blur joins
+// their masks where they pass): two whole chains, nothing counted for the contact.
+TEST(Dendrites, DendritesPassingAboveEachOtherAreTwoChains) {
+  const auto im = test_imaging(256, 256, 30);
+  const std::vector<PointUm> a{{-1.0, 12.0, 3.6}, {26.5, 12.0, 3.6}};
+  const std::vector<PointUm> b{{-1.0, 7.0, 5.8}, {26.5, 16.0, 5.8}};
+  expect_two_chains(im, a, b, 0.25);
 }
 
 TEST(Dendrites, SpinesAddNoLengthAndBecomeCandidates) {

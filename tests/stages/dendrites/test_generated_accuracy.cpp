@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "generated_accuracy.hpp"
 
 namespace spinescope {
@@ -17,6 +19,23 @@ TEST_P(DendritesGenerated, LengthWithin3PercentAndCenterlineWithinQuarterMicron)
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGenerated, ::testing::Values(11, 12, 13, 14));
+
+// Generated stacks that once failed (seed, lateral size, z size): a dendrite leaving a face at a shallow angle
+// (1008), two dendrites leaving one face side by side (3210), a spine reaching the bottom face (300), two
+// dendrites passing one above the other (5101).
+class DendritesGeneratedCases : public ::testing::TestWithParam<std::tuple<int, int, int>> {};
+
+TEST_P(DendritesGeneratedCases, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
+  const auto [seed, nxy, nz] = GetParam();
+  const test::StackAccuracy a = test::measure_generated(static_cast<std::uint64_t>(seed), nxy, nxy, nz);
+  EXPECT_LT(std::abs(a.length_error), 0.03) << "truth " << a.truth_um << " um, traced " << a.traced_um << " um";
+  EXPECT_LT(a.rms_um, 0.25);
+  EXPECT_LT(a.uncovered_um, 0.03 * a.truth_um);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedCases,
+                         ::testing::Values(std::make_tuple(1008, 256, 32), std::make_tuple(3210, 256, 32),
+                                           std::make_tuple(300, 256, 32), std::make_tuple(5101, 512, 48)));
 
 }  // namespace
 }  // namespace spinescope
