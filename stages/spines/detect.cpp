@@ -87,16 +87,13 @@ std::uint32_t find_root(std::vector<std::uint32_t>& parent, std::uint32_t a) {
 // A connected set of protrusion voxels (indices into the protrusion list, ascending).
 struct Component {
   std::vector<std::uint32_t> members;
-  bool bright = true;
   bool candidate = false;  // a skeleton spine candidate ends in it
 };
 
 // The protrusion voxels of the stack, in raster order.
 struct Protrusions {
   std::vector<std::size_t> voxel;
-  std::vector<std::uint8_t> bright;   // 1 = foreground, 0 = dim
   std::vector<std::uint8_t> contact;  // touches the shaft zone (26-neighbourhood)
-  std::vector<std::uint8_t> touches_bright;  // a dim voxel next to a foreground protrusion (a halo)
 };
 
 // Whether a shaft voxel lies at one of @p offsets from (i, j, k) (offsets sorted nearest first: most voxels that
@@ -383,15 +380,10 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
     for (auto& s : per_slice) prot.voxel.insert(prot.voxel.end(), s.begin(), s.end());
   }
   const std::size_t np = prot.voxel.size();
-  prot.bright.resize(np);
-  for (std::size_t q = 0; q < np; ++q) {
-    prot.bright[q] = (*work)[prot.voxel[q]] == kBright;
-    (*work)[prot.voxel[q]] = kFirstIndex + static_cast<std::uint32_t>(q);
-  }
+  for (std::size_t q = 0; q < np; ++q) (*work)[prot.voxel[q]] = kFirstIndex + static_cast<std::uint32_t>(q);
 
   // 3. Contacts with the shaft zone, in parallel (reads only).
   prot.contact.assign(np, 0);
-  prot.touches_bright.assign(np, 0);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, np, 4096), [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t q = r.begin(); q < r.end(); ++q) {
       long i, j, k;
@@ -402,12 +394,13 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
             if (!g.inside(i + dx, j + dy, k + dz)) continue;
             const std::uint32_t w = (*work)[g.index(i + dx, j + dy, k + dz)];
             if (w == kNear || w == kShaft) prot.contact[q] = 1;
-            if (!prot.bright[q] && w >= kFirstIndex && prot.bright[w - kFirstIndex]) prot.touches_bright[q] = 1;
           }
     }
   });
 
-  // 4. 26-connected components of same-kind protrusion voxels (union-find to the lowest index: deterministic).
+  // 4. 26-connected components of protrusion voxels, foreground and dim together: a thin spine's dim head on its
+  //    brighter neck is one spine, and a bright spine's dim halo is part of it (union-find to the lowest index:
+  //    deterministic).
   std::vector<std::uint32_t> parent(np);
   std::iota(parent.begin(), parent.end(), 0u);
   for (std::size_t q = 0; q < np; ++q) {
@@ -419,7 +412,7 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
           if (dz == 0 && (dy > 0 || (dy == 0 && dx >= 0))) continue;  // the 13 earlier neighbours
           if (!g.inside(i + dx, j + dy, k + dz)) continue;
           const std::uint32_t w = (*work)[g.index(i + dx, j + dy, k + dz)];
-          if (w < kFirstIndex || prot.bright[w - kFirstIndex] != prot.bright[q]) continue;
+          if (w < kFirstIndex) continue;
           const std::uint32_t a = find_root(parent, static_cast<std::uint32_t>(q)), b = find_root(parent, w - kFirstIndex);
           if (a != b) parent[std::max(a, b)] = std::min(a, b);
         }
@@ -432,7 +425,6 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
       if (comp_of_root[r] < 0) {
         comp_of_root[r] = static_cast<int>(comps.size());
         comps.emplace_back();
-        comps.back().bright = prot.bright[q];
       }
       comps[comp_of_root[r]].members.push_back(static_cast<std::uint32_t>(q));
     }
@@ -464,17 +456,15 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
       if (n * voxel_um3 < min_volume) continue;
       PointUm lo{1e300, 1e300, 1e300}, hi{-1e300, -1e300, -1e300};
       float peak = 0.f;
-      bool contact = false, rim = false;
+      bool contact = false;
       for (std::uint32_t q : comp.members) {
         const PointUm pt = g.point(prot.voxel[q]);
         lo = {std::min(lo.x_um, pt.x_um), std::min(lo.y_um, pt.y_um), std::min(lo.z_um, pt.z_um)};
         hi = {std::max(hi.x_um, pt.x_um), std::max(hi.y_um, pt.y_um), std::max(hi.z_um, pt.z_um)};
         peak = std::max(peak, pre[prot.voxel[q]]);
         contact = contact || prot.contact[q];
-        rim = rim || prot.touches_bright[q];
       }
       if (peak < p.min_contrast) continue;
-      if (!comp.bright && rim) continue;  // the dim rim of a bright spine
       // A spine fits in a box of twice its reach; larger objects are untraced dendrites or debris.
       if (hi.x_um - lo.x_um > 2 * max_extent_um || hi.y_um - lo.y_um > 2 * max_extent_um ||
           hi.z_um - lo.z_um > 2 * max_extent_um)
@@ -510,6 +500,18 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
             ++contacts;
           }
         }
+        if (p.exclude_edge_spines) {
+          bool at_edge = false;
+          for (std::size_t v : out.voxels) {
+            long i, j, k;
+            g.ijk(v, &i, &j, &k);
+            if (i == 0 || j == 0 || i == g.nx - 1 || j == g.ny - 1) {
+              at_edge = true;
+              break;
+            }
+          }
+          if (at_edge) continue;
+        }
         if (out.voxels.size() * voxel_um3 < min_volume || reg_peak < p.min_contrast ||
             reg_max_d < p.min_spine_length_um)
           continue;
@@ -532,6 +534,18 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
                                                        contact_sum.z_um / contacts};
         const ShaftHit hit = locator.nearest(toward, segs);
         if (!hit.found) continue;
+        // A short piece spread along the shaft surface farther than it reaches out of it is the shaft's own rim
+        // (threshold noise, the axial blur of the shaft), not a protrusion; a skeleton candidate vouches for it.
+        if (!comp.candidate && reg_max_d < p.rim_max_reach_um) {
+          double lo_t = 1e300, hi_t = -1e300;
+          for (std::size_t v : out.voxels) {
+            const PointUm pt = g.point(v);
+            const double t = (pt.x_um - hit.centre.x_um) * hit.axis_x + (pt.y_um - hit.centre.y_um) * hit.axis_y +
+                             (pt.z_um - hit.centre.z_um) * hit.axis_z;
+            lo_t = std::min(lo_t, t), hi_t = std::max(hi_t, t);
+          }
+          if (hi_t - lo_t > p.max_footprint_ratio * reg_max_d) continue;
+        }
         s.detached = contacts == 0 && !neck_visible(pre, g, s.head, hit.surface_point(s.head), p.min_neck_intensity);
         s.dendrite_id = hit.dendrite_id;
         s.base = hit.surface_point(toward);

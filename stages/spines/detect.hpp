@@ -18,10 +18,12 @@ inline constexpr double kKeepShaftMarginUm = 3.0;
 /// @brief Detection settings (the stage's parameters; see SpinesStage::spec for docs and ranges).
 struct DetectParams {
   double max_spine_length_um = 3.0;
-  double min_spine_length_um = 0.2;
+  double min_spine_length_um = 0.3;
+  double max_footprint_ratio = 1.5;  ///< extent along the shaft / reach out of it above which a piece is rim ...
+  double rim_max_reach_um = 0.8;     ///< ... when it reaches less than this out of the shaft (µm)
   double min_spine_volume_um3 = 0.01;
   double min_contrast = 0.07;
-  double shaft_margin_um = 0.15;
+  double shaft_margin_um = 0.1;
   double shaft_radius_margin_um = 3.0;  ///< >= kKeepShaftMarginUm: the given shaft mask unchanged
   bool robust_shaft = true;             ///< shaft mask and radii re-derived from half-maximum ray profiles
   double robust_shaft_margin_um = 0.1;  ///< added to the profiled shaft's semi-axes (µm)
@@ -32,6 +34,7 @@ struct DetectParams {
   double halo_z_um = 0.6;
   double min_neck_intensity = 0.04;
   bool detect_detached = true;
+  bool exclude_edge_spines = true;  ///< pieces cut by the stack's side faces are not counted
 };
 
 /// @brief One detected spine with its voxels (linear indices into the stack, ascending).

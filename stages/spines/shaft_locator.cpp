@@ -83,6 +83,10 @@ ShaftHit ShaftLocator::nearest(const PointUm& p, const std::vector<int>& segment
       hit.surface_distance_um = d;
       hit.centre = c;
       hit.radius_um = r;
+      const Segment& g = segments_[s];
+      const double ux = g.b.x_um - g.a.x_um, uy = g.b.y_um - g.a.y_um, uz = g.b.z_um - g.a.z_um;
+      const double un = std::sqrt(ux * ux + uy * uy + uz * uz);
+      if (un > 1e-12) hit.axis_x = ux / un, hit.axis_y = uy / un, hit.axis_z = uz / un;
       hit.branch = segments_[s].branch;
       hit.dendrite_id = segments_[s].dendrite_id;
     }

@@ -16,6 +16,7 @@ struct ShaftHit {
   int dendrite_id = -1;
   int branch = -1;                 ///< index into DendriteGraph::branches
   PointUm centre;                  ///< nearest centerline point
+  double axis_x = 1, axis_y = 0, axis_z = 0;  ///< unit direction of the centerline there
   double radius_um = 0.0;          ///< shaft radius there
   double surface_distance_um = 0;  ///< distance to the shaft surface (negative inside)
   /// @brief The point on the shaft surface in the direction of the query point (µm).

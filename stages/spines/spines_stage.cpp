@@ -16,14 +16,20 @@ StageSpec make_spec() {
   s.params = {
       real_param("max_spine_length_um", 3.0, 0.5, 10.0, "um",
                  "farthest a spine reaches from the shaft surface; blobs farther out are puncta, not spines"),
-      real_param("min_spine_length_um", 0.2, 0.0, 2.0, "um",
+      real_param("min_spine_length_um", 0.3, 0.0, 2.0, "um",
                  "a protrusion must reach at least this far out of the shaft surface"),
+      real_param("max_footprint_ratio", 1.5, 0.5, 100.0, "",
+                 "a short piece (see rim_max_reach_um) spread along the shaft more than this times its reach out of "
+                 "the shaft is the shaft's rim (threshold noise, axial blur), not a spine; pieces a skeleton side "
+                 "branch ends in are kept"),
+      real_param("rim_max_reach_um", 0.8, 0.0, 10.0, "um",
+                 "max_footprint_ratio applies to pieces reaching less than this out of the shaft surface"),
       real_param("min_spine_volume_um3", 0.01, 0.0, 10.0, "um3",
                  "smallest segmented spine volume (voxel count x voxel volume); halved where a skeleton "
                  "candidate confirms it"),
       real_param("min_contrast", 0.07, 0.0, 1.0, "",
                  "smallest peak intensity of a spine in preprocessed units (background 0, dendrite ~1)"),
-      real_param("shaft_margin_um", 0.15, 0.0, 1.0, "um",
+      real_param("shaft_margin_um", 0.1, 0.0, 1.0, "um",
                  "foreground within this distance of the shaft mask belongs to the shaft"),
       real_param("shaft_radius_margin_um", 3.0, 0.0, 3.0, "um",
                  "the shaft mask is limited to the traced centerline's radius plus this (a stubby spine widens the "
@@ -48,6 +54,9 @@ StageSpec make_spec() {
       real_param("min_neck_intensity", 0.04, 0.0, 1.0, "",
                  "a head outside the foreground counts as attached when the straight path to the shaft stays this "
                  "bright (preprocessed units, mean over 0.2 um); else it is detached"),
+      bool_param("exclude_edge_spines", true,
+                 "pieces cut by the stack's side faces (x or y) are not counted: they cannot be measured whole, and "
+                 "most are the end of a dendrite that leaves the stack there"),
       bool_param("detect_detached", true,
                  "also report heads whose neck is too dim to segment (within max_spine_length_um of the shaft)"),
   };
@@ -70,6 +79,8 @@ void SpinesStage::on_configure(const ResolvedParams& p) {
   detect_.max_spine_length_um = p.real("max_spine_length_um");
   detect_.min_spine_length_um = p.real("min_spine_length_um");
   detect_.min_spine_volume_um3 = p.real("min_spine_volume_um3");
+  detect_.max_footprint_ratio = p.real("max_footprint_ratio");
+  detect_.rim_max_reach_um = p.real("rim_max_reach_um");
   detect_.min_contrast = p.real("min_contrast");
   detect_.shaft_margin_um = p.real("shaft_margin_um");
   detect_.shaft_radius_margin_um = p.real("shaft_radius_margin_um");
@@ -82,6 +93,7 @@ void SpinesStage::on_configure(const ResolvedParams& p) {
   detect_.halo_xy_um = p.real("halo_xy_um");
   detect_.halo_z_um = p.real("halo_z_um");
   detect_.detect_detached = p.flag("detect_detached");
+  detect_.exclude_edge_spines = p.flag("exclude_edge_spines");
   if (detect_.min_spine_length_um >= detect_.max_spine_length_um)
     throw ParameterError("spines", "min_spine_length_um", p.as_text().at("min_spine_length_um"),
                          "must be below max_spine_length_um (" + p.as_text().at("max_spine_length_um") + ")");
