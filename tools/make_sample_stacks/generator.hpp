@@ -87,6 +87,7 @@ struct GeneratedStack {
   std::vector<SpineTruth> spines;
   std::vector<DendriteTruth> dendrites;
   std::vector<PunctumTruth> puncta;
+  double mesh_z_scale = 1.0;  ///< render_mesh_folder: the factor applied to the mesh's z coordinates
 };
 
 /// @brief Random-scene settings (defaults: the sample stacks).
@@ -112,15 +113,26 @@ Volume<float> render_scene_expected(const Scene& scene, const ImagingConfig& ima
 /// (including along z), puncta; deterministic by imaging.seed.
 GeneratedStack generate_stack(const GeneratorConfig& config);
 
+/// @brief render_mesh_folder's z_scale that asks for shaft_aspect_ratio's correction.
+inline constexpr double kAutoMeshZScale = 0.0;
+
 /// @brief A real dendrite from a mesh folder (surface_mesh.off + spine_<k>.off, µm) rendered through the same
 /// PSF and noise path; the stack size is chosen to hold the mesh with a margin (imaging.nx/ny/nz ignored).
-GeneratedStack render_mesh_folder(const std::string& folder, const ImagingConfig& imaging);
+/// Every z coordinate is multiplied by @p z_scale first (1: as given). kAutoMeshZScale divides by the shaft's
+/// aspect ratio (shaft_aspect_ratio, when above 1): meshes segmented from confocal stacks carry that microscope's
+/// axial blur, which our PSF would otherwise add a second time.
+GeneratedStack render_mesh_folder(const std::string& folder, const ImagingConfig& imaging, double z_scale = 1.0);
 
 /// @brief A triangle mesh in µm (OFF files: surface_mesh.off, spine_<k>.off).
 struct Mesh {
   std::vector<PointUm> vertices;
   std::vector<std::array<int, 3>> triangles;
 };
+
+/// @brief How much taller (z) than wide the dendrite shaft of @p surface is: the median, over cross-sections
+/// 0.3 µm thick every 0.5 µm along the shaft's main horizontal axis, of z extent / horizontal extent, using
+/// only surface vertices farther than 0.4 µm from every vertex of @p spines. 1 when no section qualifies.
+double shaft_aspect_ratio(const Mesh& surface, const std::vector<Mesh>& spines);
 
 /// @brief Reads an OFF file (triangles only; polygons are fanned). Throws InputError naming the file.
 Mesh read_off(const std::string& path);

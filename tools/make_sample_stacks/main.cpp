@@ -39,6 +39,9 @@ const char kUsage[] =
     "  --name PREFIX          file name prefix (default sample)\n"
     "  --from-mesh FOLDER     image a real dendrite (surface_mesh.off + spine_<k>.off); repeatable; the\n"
     "                         stack size follows the mesh; files are PREFIX_<folder>_seedS.*\n"
+    "  --mesh-z-scale S|auto  multiply the meshes' z by S first (default 1); auto divides by the shaft's\n"
+    "                         height/width ratio, for meshes segmented from confocal stacks (their axial\n"
+    "                         blur would otherwise be imaged twice)\n"
     "  --no-noise             write the noiseless expected image (counts = photons * gain + offset)\n"
     "  --help                 this text\n"
     "\n"
@@ -103,7 +106,8 @@ std::string summary(const std::string& name, const gen::GeneratedStack& s) {
          std::to_string(s.image.nz()) + ", " + std::to_string(s.spines.size()) + " spines (" + types + "), " +
          std::to_string(s.dendrites.size()) + " dendrite(s) " +
          (known ? format_number(length, 4) + " um" : std::string("of unknown length")) + ", " +
-         std::to_string(s.puncta.size()) + " puncta";
+         std::to_string(s.puncta.size()) + " puncta" +
+         (s.mesh_z_scale != 1.0 ? ", mesh z scaled by " + format_number(s.mesh_z_scale, 3) : std::string());
 }
 
 /// Applies the options shared by random stacks and studies to @p cfg.
@@ -181,7 +185,7 @@ int run_study(const cli::Args& args) {
 int run(int argc, char** argv) {
   const cli::Args args(argc, argv,
                        {"out", "count", "seed", "size", "voxel-size", "photons", "density", "name", "from-mesh",
-                        "study", "groups", "effect", "animals", "neurons", "animal-sd", "neuron-sd"},
+                        "mesh-z-scale", "study", "groups", "effect", "animals", "neurons", "animal-sd", "neuron-sd"},
                        {"no-noise"});
   if (args.has("help")) {
     std::fputs(kUsage, stdout);
@@ -204,6 +208,12 @@ int run(int argc, char** argv) {
   apply_stack_options(args, cfg);
 
   const auto meshes = args.values("from-mesh");
+  double mesh_z_scale = 1.0;
+  if (args.has("mesh-z-scale")) {
+    if (meshes.empty()) throw ParameterError("option --mesh-z-scale needs --from-mesh");
+    mesh_z_scale = args.value("mesh-z-scale") == "auto" ? gen::kAutoMeshZScale
+                                                        : args.number("mesh-z-scale", 1.0, 1e-3, 100.0);
+  }
   for (int n = 0; n < count; ++n) {
     const std::uint64_t seed = first_seed + static_cast<std::uint64_t>(n);
     cfg.imaging.seed = seed;
@@ -217,7 +227,7 @@ int run(int argc, char** argv) {
       fs::path p(folder);
       if (p.filename() == "." || p.filename().empty()) p = p.parent_path();
       const std::string name = prefix + "_" + p.filename().string() + "_seed" + std::to_string(seed);
-      const gen::GeneratedStack s = gen::render_mesh_folder(folder, cfg.imaging);
+      const gen::GeneratedStack s = gen::render_mesh_folder(folder, cfg.imaging, mesh_z_scale);
       gen::write_generated((fs::path(out_dir) / name).string(), s);
       std::printf("%s\n", summary(name, s).c_str());
     }

@@ -28,6 +28,9 @@ constexpr double kMeshMarginUm = 2.0;   // between the mesh and the stack's face
 constexpr double kCapGapUm = 0.05;      // spine faces whose centroid is farther than this from the surface: the cap
 constexpr double kHeadFraction = 0.15;  // the head: vertices reaching at least 85% of the way out ...
 constexpr double kHeadRadiusUm = 0.6;   // ... and within 0.6 µm of the farthest vertex
+constexpr double kSpineClearUm = 0.4;   // shaft_aspect_ratio: shaft vertices are this far from every spine vertex
+constexpr double kSectionThickUm = 0.3, kSectionStepUm = 0.5, kSectionEndUm = 1.0;
+constexpr double kMinSectionWidthUm = 0.2, kMaxSectionWidthUm = 3.0;
 
 /// Sorted x crossings of every fine row (y, z) over the mesh's (y, z) bounding box.
 class MeshRows {
@@ -324,12 +327,75 @@ Volume<float> render_mesh_expected(const Mesh& mesh, const ImagingConfig& imagin
       {rows.box()}, [&](std::size_t, FineBlock& blk) { rows.fill(blk); }, imaging);
 }
 
-GeneratedStack render_mesh_folder(const std::string& folder, const ImagingConfig& imaging) {
+double shaft_aspect_ratio(const Mesh& surface, const std::vector<Mesh>& spines) {
+  // Spine vertices hashed on a grid of kSpineClearUm cells: a shaft vertex has none within kSpineClearUm.
+  auto cell = [](double v) { return static_cast<long>(std::floor(v / kSpineClearUm)); };
+  auto key = [](long i, long j, long k) { return (k * 1048576L + j) * 1048576L + i; };
+  std::map<long, std::vector<PointUm>> grid;
+  for (const Mesh& m : spines)
+    for (const PointUm& p : m.vertices) grid[key(cell(p.x_um), cell(p.y_um), cell(p.z_um))].push_back(p);
+  std::vector<PointUm> shaft;
+  for (const PointUm& p : surface.vertices) {
+    bool near = false;
+    for (long dk = -1; dk <= 1 && !near; ++dk)
+      for (long dj = -1; dj <= 1 && !near; ++dj)
+        for (long di = -1; di <= 1 && !near; ++di) {
+          auto it = grid.find(key(cell(p.x_um) + di, cell(p.y_um) + dj, cell(p.z_um) + dk));
+          if (it == grid.end()) continue;
+          for (const PointUm& q : it->second)
+            if ((V3(p) - V3(q)).norm() < kSpineClearUm) {
+              near = true;
+              break;
+            }
+        }
+    if (!near) shaft.push_back(p);
+  }
+  if (shaft.size() < 20) return 1.0;
+  // Main horizontal axis: the leading eigenvector of the xy covariance.
+  double mx = 0, my = 0;
+  for (const PointUm& p : shaft) mx += p.x_um, my += p.y_um;
+  mx /= static_cast<double>(shaft.size()), my /= static_cast<double>(shaft.size());
+  double cxx = 0, cxy = 0, cyy = 0;
+  for (const PointUm& p : shaft) {
+    const double dx = p.x_um - mx, dy = p.y_um - my;
+    cxx += dx * dx, cxy += dx * dy, cyy += dy * dy;
+  }
+  const double angle = 0.5 * std::atan2(2 * cxy, cxx - cyy);
+  const double ax = std::cos(angle), ay = std::sin(angle);
+  std::vector<double> t(shaft.size());
+  double t_lo = 1e300, t_hi = -1e300;
+  for (std::size_t n = 0; n < shaft.size(); ++n) {
+    t[n] = (shaft[n].x_um - mx) * ax + (shaft[n].y_um - my) * ay;
+    t_lo = std::min(t_lo, t[n]), t_hi = std::max(t_hi, t[n]);
+  }
+  std::vector<double> ratios;
+  for (double c = t_lo + kSectionEndUm; c <= t_hi - kSectionEndUm; c += kSectionStepUm) {
+    double q_lo = 1e300, q_hi = -1e300, z_lo = 1e300, z_hi = -1e300;
+    int count = 0;
+    for (std::size_t n = 0; n < shaft.size(); ++n) {
+      if (std::abs(t[n] - c) > 0.5 * kSectionThickUm) continue;
+      const double q = -(shaft[n].x_um - mx) * ay + (shaft[n].y_um - my) * ax;
+      q_lo = std::min(q_lo, q), q_hi = std::max(q_hi, q);
+      z_lo = std::min(z_lo, shaft[n].z_um), z_hi = std::max(z_hi, shaft[n].z_um);
+      ++count;
+    }
+    const double width = q_hi - q_lo;
+    // Too few vertices, or a section across a fork or a bend (too wide to be one shaft).
+    if (count < 20 || width < kMinSectionWidthUm || width > kMaxSectionWidthUm) continue;
+    ratios.push_back((z_hi - z_lo) / width);
+  }
+  if (ratios.empty()) return 1.0;
+  std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
+  return ratios[ratios.size() / 2];
+}
+
+GeneratedStack render_mesh_folder(const std::string& folder, const ImagingConfig& imaging, double z_scale) {
+  if (!(z_scale >= 0) || z_scale > 100) throw ParameterError("option --mesh-z-scale: must be in (0, 100] or auto");
   detail::validate_imaging(imaging, false);
   const fs::path dir(folder);
   const fs::path surface_path = dir / "surface_mesh.off";
   if (!fs::is_regular_file(surface_path)) throw InputError(folder, "no surface_mesh.off in this folder", kExitNoInput);
-  const Mesh raw_surface = read_off(surface_path.string());
+  Mesh raw_surface = read_off(surface_path.string());
   std::map<int, fs::path> spine_paths;  // by k, so spine_10 follows spine_9
   for (auto it = fs::directory_iterator(dir); it != fs::directory_iterator(); ++it) {
     const std::string name = it->path().filename().string();
@@ -338,6 +404,19 @@ GeneratedStack render_mesh_folder(const std::string& folder, const ImagingConfig
       if (!digits.empty() && std::all_of(digits.begin(), digits.end(), ::isdigit))
         spine_paths[std::stoi(digits)] = it->path();
     }
+  }
+
+  std::map<int, Mesh> raw_spines;
+  for (const auto& [k, path] : spine_paths) raw_spines[k] = read_off(path.string());
+  if (z_scale == kAutoMeshZScale) {
+    std::vector<Mesh> all;
+    for (const auto& [k, m] : raw_spines) all.push_back(m);
+    z_scale = 1.0 / std::max(1.0, shaft_aspect_ratio(raw_surface, all));
+  }
+  if (z_scale != 1.0) {
+    for (PointUm& p : raw_surface.vertices) p.z_um *= z_scale;
+    for (auto& [k, m] : raw_spines)
+      for (PointUm& p : m.vertices) p.z_um *= z_scale;
   }
 
   double lo[3] = {1e300, 1e300, 1e300}, hi[3] = {-1e300, -1e300, -1e300};
@@ -355,10 +434,11 @@ GeneratedStack render_mesh_folder(const std::string& folder, const ImagingConfig
   const Mesh surface = translated(raw_surface, shift);
 
   GeneratedStack out;
+  out.mesh_z_scale = z_scale;
   const Volume<float> expected = render_mesh_expected(surface, im);
   out.image = im.noise ? detail::apply_camera(expected, im) : detail::apply_camera_noiseless(expected, im);
-  for (const auto& [k, path] : spine_paths) {
-    SpineTruth t = spine_truth(translated(read_off(path.string()), shift), surface);
+  for (const auto& [k, mesh] : raw_spines) {
+    SpineTruth t = spine_truth(translated(mesh, shift), surface);
     t.spine_id = k + 1;  // spine_<k>.off, counted from 1 as everywhere else
     out.spines.push_back(t);
   }
