@@ -70,6 +70,32 @@ Mesh grid_cube(double lo, double hi) {
   return m;
 }
 
+/// A closed tube along x from 0 to @p length_um with an elliptic cross-section (semi-axes @p ry_um across,
+/// @p rz_um along z) centred on (y, z) = (@p cy, @p cz); outward-facing triangles, capped ends.
+Mesh elliptic_tube(double length_um, double ry_um, double rz_um, double cy, double cz) {
+  Mesh m;
+  const int ring = 32, rings = static_cast<int>(std::ceil(length_um / 0.1)) + 1;
+  for (int a = 0; a < rings; ++a)
+    for (int q = 0; q < ring; ++q) {
+      const double t = 2 * kPi * q / ring;
+      m.vertices.push_back({length_um * a / (rings - 1), cy + ry_um * std::cos(t), cz + rz_um * std::sin(t)});
+    }
+  for (int a = 0; a + 1 < rings; ++a)
+    for (int q = 0; q < ring; ++q) {
+      const int i = a * ring + q, j = a * ring + (q + 1) % ring;
+      m.triangles.push_back({i, j, i + ring});
+      m.triangles.push_back({j, j + ring, i + ring});
+    }
+  const int c0 = static_cast<int>(m.vertices.size());
+  m.vertices.push_back({0.0, cy, cz});
+  m.vertices.push_back({length_um, cy, cz});
+  for (int q = 0; q < ring; ++q) {
+    m.triangles.push_back({c0, (q + 1) % ring, q});
+    m.triangles.push_back({c0 + 1, (rings - 1) * ring + q, (rings - 1) * ring + (q + 1) % ring});
+  }
+  return m;
+}
+
 class MeshFiles : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -184,6 +210,35 @@ TEST_F(MeshFiles, FolderTruthFromASyntheticSpine) {
   EXPECT_GT(at(6.0, 3.0, 5.0), 3 * at(8.0, 3.0, 5.0));
   ASSERT_EQ(s.dendrites.size(), 1u);
   EXPECT_TRUE(std::isnan(s.dendrites[0].length_um));
+}
+
+// A shaft 3x taller than wide (as segmented from a confocal stack) reads as aspect 3; a tall spine on a round
+// shaft does not change the shaft's aspect when its mesh is given (its neighbourhood is left out).
+TEST(MeshAspect, ShaftHeightOverWidth) {
+  EXPECT_NEAR(shaft_aspect_ratio(elliptic_tube(10.0, 0.5, 1.5, 3.0, 3.0), {}), 3.0, 0.15);
+  EXPECT_NEAR(shaft_aspect_ratio(elliptic_tube(10.0, 0.6, 0.6, 3.0, 3.0), {}), 1.0, 0.05);
+  Mesh round = elliptic_tube(10.0, 0.6, 0.6, 3.0, 3.0);
+  const Mesh spine = icosphere({5.0, 3.0, 4.2}, 0.5, 2);  // on top of the shaft, 1.6 um tall together
+  const int offset = static_cast<int>(round.vertices.size());
+  for (const PointUm& p : spine.vertices) round.vertices.push_back(p);
+  for (const auto& t : spine.triangles) round.triangles.push_back({t[0] + offset, t[1] + offset, t[2] + offset});
+  EXPECT_NEAR(shaft_aspect_ratio(round, {spine}), 1.0, 0.05);
+}
+
+// --mesh-z-scale auto: the folder's shaft (2.5x taller than wide) is rendered round, and the spine truth scales
+// with it.
+TEST_F(MeshFiles, AutoZScaleMakesTheShaftRound) {
+  write("surface_mesh.off", off_text(elliptic_tube(8.0, 0.5, 1.25, 3.0, 4.0)));
+  ImagingConfig im;
+  im.noise = false;
+  const GeneratedStack as_given = render_mesh_folder(dir_.string(), im);
+  const GeneratedStack scaled = render_mesh_folder(dir_.string(), im, kAutoMeshZScale);
+  EXPECT_DOUBLE_EQ(as_given.mesh_z_scale, 1.0);
+  EXPECT_NEAR(scaled.mesh_z_scale, 1.0 / 2.5, 0.02);
+  // The stack holds the mesh with 2 um margins: 2.5 um of shaft height became 1 um.
+  EXPECT_EQ(as_given.image.nz(), static_cast<std::size_t>(std::ceil((2.5 + 4.0) / 0.35)) + 1);
+  EXPECT_NEAR(static_cast<double>(scaled.image.nz()), std::ceil((2.5 * scaled.mesh_z_scale + 4.0) / 0.35) + 1, 1.0);
+  EXPECT_THROW(render_mesh_folder(dir_.string(), im, -1.0), ParameterError);
 }
 
 TEST(MeshRealData, SpineToolFolderRendersWithTruth) {

@@ -184,6 +184,65 @@ TEST(Spines, RobustShaftRecoversInflatedMaskAnisotropic) {
   expect_one_to_one(found, s.truth);
 }
 
+// A thin spine whose small head, blurred by the PSF, falls below the foreground threshold while its neck near
+// the shaft passes it: the foreground and the dim parts are one spine, found once with its head at the true head.
+TEST(Spines, ThinSpineWithDimHeadIsOneSpineAnisotropic) {
+  SpineScene s(80, 80, 30, 5);
+  s.add_spine("thin", 4.0, 1, 0, 1.2, 0.12, 0.3);
+  Context ctx = s.make_context(true, 0.3);
+  const auto found = run_spines(ctx);
+  ASSERT_EQ(found.size(), 1u);
+  expect_one_to_one(found, s.truth);
+  EXPECT_LT(testing::distance_um(found[0].head, s.truth[0].head), 0.3);
+}
+
+// A spine cut by the stack's side face cannot be measured whole: it is not counted (exclude_edge_spines), while
+// a spine inside the stack is. Switched off, the cut spine is found too.
+TEST(Spines, SpineCutByTheStackFaceIsNotCountedAnisotropic) {
+  SpineScene s(80, 40, 30, 9);  // y spans 0-3.9 um; the shaft surface is at y 2.55 on the +y side
+  s.add_spine("mushroom", 4.0, 1, 0, 0.8, 0.16, 0.7);    // its head reaches past y = 3.9: cut by the face
+  s.add_spine("mushroom", 4.0, -1, 0, 0.5, 0.16, 0.6);   // inside: reaches y 0.15 at the least
+  const std::vector<TrueSpine> inside = {s.truth[1]};
+  Context ctx = s.make_context();
+  const auto found = run_spines(ctx);
+  ASSERT_EQ(found.size(), 1u);
+  expect_one_to_one(found, inside);
+  Context again = s.make_context();
+  ParamSet all;
+  all.set("spines.exclude_edge_spines", "false");
+  EXPECT_EQ(run_spines(again, all).size(), 2u);
+}
+
+// The shaft's axial rim: a shaft mask that stops one z plane short of the foreground's top over 1.5 um leaves a
+// sheet one plane thick on the shaft. It reaches out less than it spreads along the shaft: no spine
+// (max_footprint_ratio). Without that rule the sheet is counted.
+TEST(Spines, AxialRimOfTheShaftIsNotASpineAnisotropic) {
+  SpineScene s(100, 60, 30, 13);
+  s.add_spine("mushroom", 5.0, 1, 0, 0.7, 0.16, 0.7);
+  auto make = [&] {
+    Context ctx = s.make_context();
+    auto& shaft = ctx.get<VolumeU8>(artifacts::kShaftMask);
+    for (std::size_t j = 0; j < shaft.ny(); ++j)
+      for (std::size_t i = 15; i <= 30; ++i)  // x from 1.5 to 3 um
+        for (std::size_t k = 0; k < shaft.nz(); ++k)
+          if (shaft(i, j, k)) {  // the top plane of the mask in this column
+            shaft(i, j, k) = 0;
+            break;
+          }
+    return ctx;
+  };
+  ParamSet given_mask;
+  given_mask.set("spines.robust_shaft", "false");
+  Context ctx = make();
+  const auto found = run_spines(ctx, given_mask);
+  ASSERT_EQ(found.size(), 1u);
+  expect_one_to_one(found, s.truth);
+  Context again = make();
+  ParamSet no_rule = given_mask;
+  no_rule.set("spines.max_footprint_ratio", "100");
+  EXPECT_GT(run_spines(again, no_rule).size(), 1u);
+}
+
 TEST(Spines, SameResultWithOneAndTwoThreads) {
   const SpineScene s = testing::four_types_scene();
   std::vector<Spine> one, two;
