@@ -28,6 +28,7 @@ constexpr double kSeedMinDistanceUm = 0.25;  // a head maximum lies at least thi
 constexpr double kLengthSlackUm = 0.5;       // axial blur lengthens a protrusion beyond its true end
 constexpr double kPathStepUm = 0.05;         // sampling step along a putative neck
 constexpr double kNeckWindowUm = 0.2;        // a neck is judged by its mean over this length (noise)
+constexpr std::size_t kNoiseSamples = 200000;  // background noise is estimated from about this many voxels
 
 struct Offset {
   int dx, dy, dz;
@@ -329,7 +330,35 @@ struct SortKey {
 
 }  // namespace
 
-std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const DetectParams& p, VolumeU32* work) {
+BackgroundNoise background_noise(const VolumeF& pre, const VolumeU8& fg) {
+  // About kNoiseSamples voxels at an odd stride (odd, so it does not keep to a few columns of an even-sized row).
+  const std::size_t stride = std::max<std::size_t>(7, pre.size() / kNoiseSamples) | 1u;
+  std::vector<float> sample;
+  sample.reserve(pre.size() / stride + 1);
+  for (std::size_t v = 0; v < pre.size(); v += stride)
+    if (!fg[v]) sample.push_back(pre[v]);
+  BackgroundNoise out;
+  if (sample.size() < 100) return out;
+  auto median_of = [](std::vector<float>& x) {
+    std::nth_element(x.begin(), x.begin() + x.size() / 2, x.end());
+    return static_cast<double>(x[x.size() / 2]);
+  };
+  out.median = median_of(sample);
+  for (float& x : sample) x = std::fabs(x - static_cast<float>(out.median));
+  out.sigma = 1.4826 * median_of(sample);  // MAD of a normal sample -> its standard deviation
+  return out;
+}
+
+std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const DetectParams& params, VolumeU32* work) {
+  // The dim threshold and the contrast floor stand min_snr background noise deviations above the background:
+  // in a dim, noisy stack the fixed values would let noise specks near a shaft pass as detached heads.
+  DetectParams p = params;
+  if (p.min_snr > 0) {
+    const BackgroundNoise noise = background_noise(*given.preprocessed, *given.foreground);
+    const double floor = noise.median + p.min_snr * noise.sigma;
+    p.detached_min_intensity = std::max(p.detached_min_intensity, floor);
+    p.min_contrast = std::max(p.min_contrast, floor);
+  }
   const VolumeF& pre = *given.preprocessed;
   const Grid g(pre);
   // 0. The shaft re-derived from ray profiles around the centerline, and/or tightened to the traced radii.

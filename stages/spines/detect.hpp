@@ -35,6 +35,7 @@ struct DetectParams {
   double min_neck_intensity = 0.04;
   bool detect_detached = true;
   bool exclude_edge_spines = true;  ///< pieces cut by the stack's side faces are not counted
+  double min_snr = 5.0;  ///< dim threshold and contrast floor: at least median + min_snr x noise deviation
 };
 
 /// @brief One detected spine with its voxels (linear indices into the stack, ascending).
@@ -51,6 +52,13 @@ struct DetectInputs {
   const DendriteGraph* graph = nullptr;
   const SpineCandidates* candidates = nullptr;  ///< may be null
 };
+
+/// @brief Robust level and spread of the preprocessed background (about 200 000 voxels outside the foreground).
+struct BackgroundNoise {
+  double median = 0;  ///< preprocessed units
+  double sigma = 0;   ///< 1.4826 x median absolute deviation
+};
+BackgroundNoise background_noise(const VolumeF& pre, const VolumeU8& fg);
 
 /// @brief Finds the spines. @p work must be a zeroed volume of the stack's size: it is used as scratch and
 /// holds the spine labels (spine_id + 1) on return. Spines are ordered by dendrite, then by the raster index of

@@ -54,6 +54,10 @@ StageSpec make_spec() {
       real_param("min_neck_intensity", 0.04, 0.0, 1.0, "",
                  "a head outside the foreground counts as attached when the straight path to the shaft stays this "
                  "bright (preprocessed units, mean over 0.2 um); else it is detached"),
+      real_param("min_snr", 5.0, 0.0, 50.0, "",
+                 "the dim threshold and min_contrast are raised to the background's median plus this many noise "
+                 "standard deviations (measured per stack, robustly) where that is higher: noise specks near a "
+                 "shaft in a dim, noisy stack are not detached heads; 0 = off"),
       bool_param("exclude_edge_spines", true,
                  "pieces cut by the stack's side faces (x or y) are not counted: they cannot be measured whole, and "
                  "most are the end of a dendrite that leaves the stack there"),
@@ -94,6 +98,7 @@ void SpinesStage::on_configure(const ResolvedParams& p) {
   detect_.halo_z_um = p.real("halo_z_um");
   detect_.detect_detached = p.flag("detect_detached");
   detect_.exclude_edge_spines = p.flag("exclude_edge_spines");
+  detect_.min_snr = p.real("min_snr");
   if (detect_.min_spine_length_um >= detect_.max_spine_length_um)
     throw ParameterError("spines", "min_spine_length_um", p.as_text().at("min_spine_length_um"),
                          "must be below max_spine_length_um (" + p.as_text().at("max_spine_length_um") + ")");

@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "spine_scene.hpp"
 #include "spinescope/errors.hpp"
 #include "spinescope/spine.hpp"
 #include "spinescope/threads.hpp"
+#include "stages/spines/detect.hpp"
 #include "stages/spines/shaft_profile.hpp"
 #include "stages/spines/spines_stage.hpp"
 
@@ -241,6 +244,23 @@ TEST(Spines, AxialRimOfTheShaftIsNotASpineAnisotropic) {
   ParamSet no_rule = given_mask;
   no_rule.set("spines.max_footprint_ratio", "100");
   EXPECT_GT(run_spines(again, no_rule).size(), 1u);
+}
+
+// The background noise behind min_snr: median and standard deviation of the voxels outside the foreground,
+// robust to the bright object the foreground marks.
+TEST(Spines, BackgroundNoiseIsMeasuredOutsideTheForeground) {
+  const Spacing sp{0.1, 0.1, 0.35};
+  VolumeF pre(96, 96, 20, sp);
+  VolumeU8 fg(96, 96, 20, sp, std::uint8_t{0});
+  std::mt19937 rng(5);
+  std::normal_distribution<float> noise(0.01f, 0.03f);
+  for (std::size_t v = 0; v < pre.size(); ++v) pre[v] = noise(rng);
+  for (std::size_t k = 5; k < 15; ++k)
+    for (std::size_t j = 20; j < 70; ++j)
+      for (std::size_t i = 20; i < 70; ++i) pre(i, j, k) = 1.0f, fg(i, j, k) = 1;
+  const auto n = stages::spines::background_noise(pre, fg);
+  EXPECT_NEAR(n.median, 0.01, 0.002);
+  EXPECT_NEAR(n.sigma, 0.03, 0.002);
 }
 
 TEST(Spines, SameResultWithOneAndTwoThreads) {
