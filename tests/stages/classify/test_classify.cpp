@@ -78,6 +78,19 @@ TEST(Classify, HeadDiameterOfRenderedBallsAfterPsf) {
   }
 }
 
+// A neckless (stubby) spine's width after the PSF, in the same anisotropic voxels.
+TEST(Classify, StubbyWidthAfterPsfAnisotropic) {
+  for (double w : {0.5, 0.7}) {
+    SpineScene s(80, 80, 30, 17);
+    s.add_stubby(4.0, 1, 0, 0.5, w);
+    Context ctx = s.make_context();
+    const auto found = run_spines_and_classify(ctx);
+    ASSERT_EQ(found.size(), 1u) << w;
+    EXPECT_EQ(found[0].type, SpineType::kStubby) << w;
+    EXPECT_NEAR(found[0].head_diameter_um, w, 0.06) << "stubby " << w << " um wide";
+  }
+}
+
 TEST(Classify, RenderedTypesAnisotropic) {
   const SpineScene s = testing::four_types_scene();
   Context ctx = s.make_context();
