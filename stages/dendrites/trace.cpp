@@ -19,6 +19,9 @@ constexpr double kMaxMergedFromFaceUm = 40.0;  // longest stretch two dendrites 
 // Least elongation (variance ratio of the cross-section's axes) of two dendrites merged side by side: measured
 // 2.0-6.0 on touching pairs, 1.1-1.5 on single dendrites at 0.1 x 0.1 x 0.35 µm (two touching discs: 5).
 constexpr double kMergedElongation = 1.8;
+// A spur that continues a dendrite's last fork straightest is its tip only when no other spur there is longer by more
+// than this (µm): the skeleton of a tip ends about one radius before the cap, as that of a stubby spine does.
+constexpr double kTipSlackUm = 1.0;
 
 Vec3 operator*(double s, const Vec3& a) { return a * s; }
 double dot(const Vec3& a, const Vec3& b) { return a.dot(b); }
@@ -832,6 +835,36 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       shaft = std::max(shaft, section_along(g, object, ej, junction, r + 1.0, r + 4.0, across(ej), false).area_um2);
     return twig.area_um2 < 0.5 * shaft;
   };
+  // A short branch that ends inside the stack and may be pruned (a spine candidate).
+  auto is_inner_spur = [&](int ej, int junction) {
+    const int end = g.other(ej, junction);
+    return g.e[ej].a != g.e[ej].b && g.degree(end) == 1 && !is_boundary_end(end) &&
+           g.length(ej) - g.v[junction].r < o.max_spine_length_um;
+  };
+  // Where a dendrite ends inside the stack its last fork may be the tip and a spine, both short: the spur that
+  // continues the one remaining branch (the parent) straightest is the dendrite's tip and stays; the others go
+  // first, whichever is shorter. Not when another spur is clearly longer: a bump on the end of a longer spur
+  // (axial blur) is no tip; shortest-first then keeps the longer one.
+  auto is_terminal_tip = [&](int ei, int junction) {
+    int parent = -1, spurs = 0;
+    for (int ej : g.v[junction].edges) {
+      if (g.e[ej].a == g.e[ej].b) continue;
+      if (is_inner_spur(ej, junction)) {
+        ++spurs;
+      } else {
+        if (parent >= 0) return false;
+        parent = ej;
+      }
+    }
+    if (parent < 0 || spurs < 2) return false;
+    const Vec3 dp = g.direction(parent, junction);
+    const double own = -dot(dp, g.direction(ei, junction)), own_length = g.length(ei);
+    for (int ej : g.v[junction].edges)
+      if (ej != ei && g.e[ej].a != g.e[ej].b && is_inner_spur(ej, junction) &&
+          (-dot(dp, g.direction(ej, junction)) >= own || g.length(ej) > own_length + kTipSlackUm))
+        return false;
+    return true;
+  };
   for (;;) {
     int best = -1, best_end = -1, best_junction = -1;
     double best_length = 1e300;
@@ -843,6 +876,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         if (g.degree(end) != 1 || g.degree(junction) < 3) continue;
         const double length = g.length(static_cast<int>(ei));
         if (is_boundary_end(end) && !better_boundary_twig(static_cast<int>(ei), junction)) continue;
+        if (!is_boundary_end(end) && is_terminal_tip(static_cast<int>(ei), junction)) continue;
         if (length - g.v[junction].r < o.max_spine_length_um && length < best_length)
           best = static_cast<int>(ei), best_end = end, best_junction = junction, best_length = length;
       }
