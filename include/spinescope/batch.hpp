@@ -58,7 +58,7 @@ struct StackResult {
   int row = 0;
   std::string stack_id;
   std::string path;              ///< as in the sheet
-  std::string status;            ///< "ok" or "failed"
+  std::string status;            ///< "ok", "failed", or "interrupted" (cancelled: its folder was left as it was)
   std::string error;             ///< one line, when failed
   bool reused = false;           ///< --resume found a matching completion record
   long spine_count = 0;
@@ -94,10 +94,12 @@ struct BatchOptions {
 struct BatchResult {
   std::vector<StackResult> stacks;  ///< the rows processed, in sheet order
   int ok = 0, failed = 0, reused = 0;
+  int interrupted = 0;              ///< stacks stopped or not started because the cancel flag was raised
   long spines = 0;
   int jobs = 1;                     ///< stacks in flight at most
   double memory_budget_gb = 0.0;
-  bool merged = false;              ///< stacks.csv, spines.csv, dendrites.csv, batch.json written (not with only_row)
+  bool merged = false;  ///< stacks.csv, spines.csv, dendrites.csv, batch.json written (not with only_row, not
+                        ///< when interrupted: a rerun with resume merges)
 };
 
 /// @brief Checks a batch before any work: the sheet (see read_sample_sheet), every row's parameters and, with

@@ -19,6 +19,7 @@ enum ExitCode : int {
   kExitNoInput = 66,     ///< input file missing or unreadable
   kExitSoftware = 70,    ///< internal error in a stage
   kExitCantCreate = 73,  ///< an output could not be written
+  kExitInterrupted = 130,  ///< stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it)
 };
 
 /// @brief Base of all spinescope errors. what() is the one-line message.
@@ -65,10 +66,10 @@ class OutputError : public Error {
   OutputError(const std::string& file, const std::string& reason) : Error(file + ": " + reason, kExitCantCreate) {}
 };
 
-/// @brief Thrown when a run is cancelled through the context's cancel flag.
+/// @brief Thrown when a run is cancelled through the context's cancel flag (exit 130, as for Ctrl-C).
 class Cancelled : public Error {
  public:
-  Cancelled() : Error("cancelled", kExitSoftware) {}
+  Cancelled() : Error("interrupted before the end (every output file present is whole)", kExitInterrupted) {}
 };
 
 namespace detail {

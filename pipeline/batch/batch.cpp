@@ -153,7 +153,8 @@ void publish(const fs::path& temp, const fs::path& final_dir) {
   if (ec) throw OutputError(final_dir.string(), "cannot move the finished stack into place: " + ec.message());
 }
 
-/// The per-stack unit. Never throws: any error becomes status "failed" with its message.
+/// The per-stack unit. Never throws: any error becomes status "failed" with its message. A cancelled stack is
+/// "interrupted" and its folder is left as it was (a finished result from an earlier run stays).
 StackResult process_stack(const Plan& plan, const Job& job, const std::function<void(double)>& progress) {
   const BatchOptions& o = *plan.options;
   const SheetRow& row = *job.row;
@@ -201,6 +202,13 @@ StackResult process_stack(const Plan& plan, const Job& job, const std::function<
     summarise_folder(temp, &r);
     write_file_atomic((temp / kRecord).string(), record_json(job, r, input_sha, key).dump());
     publish(temp, final_dir);
+  } catch (const Cancelled& e) {
+    r.status = "interrupted";
+    r.error = one_line(e.what());
+    r.spine_count = 0;
+    r.dendrite_length_um = 0.0;
+    boost::system::error_code ec;
+    if (!temp.empty()) fs::remove_all(temp, ec);
   } catch (const std::exception& e) {
     r.status = "failed";
     r.error = one_line(e.what());
@@ -480,7 +488,7 @@ BatchResult run_batch(const BatchOptions& options) {
     {
       std::lock_guard<std::mutex> lock(progress_mutex);
       ++progress.done;
-      progress.failed += d.result.status != "ok";
+      progress.failed += d.result.status == "failed";
       progress.spines += d.result.spine_count;
     }
     report(&results[d.index]);
@@ -495,12 +503,13 @@ BatchResult run_batch(const BatchOptions& options) {
 
   for (const auto& r : results) {
     result.ok += r.status == "ok";
-    result.failed += r.status != "ok";
+    result.failed += r.status == "failed";
+    result.interrupted += r.status == "interrupted";
     result.reused += r.reused;
     result.spines += r.spine_count;
   }
   result.stacks = std::move(results);
-  if (options.only_row == 0) {
+  if (options.only_row == 0 && result.interrupted == 0) {
     write_merged(options, sheet, plan.jobs, result.stacks, base);
     result.merged = true;
   }

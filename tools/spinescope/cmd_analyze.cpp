@@ -82,6 +82,7 @@ int cmd_analyze(int argc, char** argv) {
   info.path = stack;
   info.output_dir = out;
   Context ctx(info);
+  ctx.set_cancel_flag(interrupt_flag());
   ProgressBar bar(fs::path(stack).filename().string(), args.has("quiet"));
   StageTimer timer;
   ctx.set_progress_sink([&bar, &timer](const Progress& p) {

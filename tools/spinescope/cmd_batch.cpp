@@ -72,7 +72,8 @@ const char* kHelp =
     "\n"
     "A stack that fails (corrupt file, missing voxel size, ...) is recorded with its error and the batch goes\n"
     "on; the exit status is then 1 and the failures are listed. A killed batch loses only the stacks in\n"
-    "flight: rerun with --resume.\n"
+    "flight: rerun with --resume. Ctrl-C or SIGTERM (a SLURM time limit) stops the stacks in flight, keeps\n"
+    "every finished one, merges nothing and exits 130; --resume then does the rest and merges.\n"
     "\n"
     "example: spinescope batch sheet.csv --out results --jobs 2 --resume\n";
 
@@ -153,14 +154,23 @@ int cmd_batch(int argc, char** argv) {
     }
     if (!quiet) bar.update(p.fraction, status);
   };
+  options.cancel = interrupt_flag();
   const BatchResult result = run_batch(options);
   bar.finish();
+  if (result.interrupted > 0) {
+    // Finished stacks (this run's and earlier ones) are in place; merging waits for a complete run.
+    std::printf("interrupted: %d of %d stack(s) finished, %d not; continue with: spinescope batch %s --out %s "
+                "--resume\n",
+                result.ok, static_cast<int>(result.stacks.size()), result.interrupted, options.sheet.c_str(),
+                options.out_dir.c_str());
+    return kExitInterrupted;
+  }
 
   std::printf("%d stack(s): %d ok (%d done before), %d failed; %ld spines; up to %d at a time (budget %.1f GB)\n",
               static_cast<int>(result.stacks.size()), result.ok, result.reused, result.failed, result.spines,
               result.jobs, result.memory_budget_gb);
   for (const auto& r : result.stacks)
-    if (r.status != "ok") std::printf("  failed: %s (%s): %s\n", r.stack_id.c_str(), r.path.c_str(), r.error.c_str());
+    if (r.status == "failed") std::printf("  failed: %s (%s): %s\n", r.stack_id.c_str(), r.path.c_str(), r.error.c_str());
   if (result.merged) {
     std::printf("results: %s/stacks.csv, spines.csv, dendrites.csv, batch.json\n", options.out_dir.c_str());
     run_stats_after_batch(args, options.out_dir);

@@ -33,7 +33,8 @@ void print_usage(std::FILE* out) {
   for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
   std::fprintf(out,
                "\nAll lengths are in micrometres (um). Exit status: 0 ok, 1 batch with failures, 64 usage,\n"
-               "65 bad input data, 66 missing input, 70 internal error, 73 cannot write output.\n");
+               "65 bad input data, 66 missing input, 70 internal error, 73 cannot write output,\n"
+               "130 interrupted (Ctrl-C or SIGTERM; files already written are whole).\n");
 }
 
 }  // namespace

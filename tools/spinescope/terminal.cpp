@@ -3,12 +3,44 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace spinescope::cli {
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_interrupt(int sig) {
+  if (g_interrupted.exchange(true)) {  // the second signal: stop now, as without a handler
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  static const char msg[] = "\nspinescope: stopping at the next step; no half-written output is left "
+                            "(signal again to stop at once)\n";
+  const ssize_t ignored = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)ignored;
+}
+}  // namespace
+
+const std::atomic<bool>* interrupt_flag() {
+  static const bool installed = [] {
+    struct sigaction action;
+    std::memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    for (int sig : {SIGINT, SIGTERM}) ::sigaction(sig, &action, nullptr);
+    return true;
+  }();
+  (void)installed;
+  return &g_interrupted;
+}
 
 ProgressBar::ProgressBar(std::string label, bool quiet)
     : label_(std::move(label)), quiet_(quiet), tty_(stderr_is_terminal()),

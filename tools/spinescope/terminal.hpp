@@ -1,5 +1,6 @@
 #pragma once
 // Progress display: a redrawn bar on a terminal, occasional plain lines otherwise. Only tools/ prints.
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -42,5 +43,9 @@ class StageTimer {
 
 /// True when stderr is a terminal.
 bool stderr_is_terminal();
+
+/// Catches SIGINT (Ctrl-C) and SIGTERM (a cluster scheduler's time limit) and returns the flag they raise: the
+/// run stops at the next progress step and writes no half-done output. A second signal stops at once.
+const std::atomic<bool>* interrupt_flag();
 
 }  // namespace spinescope::cli

@@ -189,6 +189,56 @@ TEST_F(BatchTest, ResumeSkipsDoneStacksAndRedoesOneAKilledRunLeftBehind) {
   EXPECT_EQ(g_runs, 1);
 }
 
+TEST_F(BatchTest, InterruptKeepsFinishedStacksAndMergesNothingUntilResumed) {
+  write_sheet({"spines 3 length 10", "spines 1 length 4", "spines 2 length 8"});
+  run_batch(options());
+  const std::string record = read_file(dir_ / "out/stacks/0002_cell2/done.json");
+
+  // Ctrl-C before anything starts (the flag as the CLI's signal handler raises it): no stack runs, every finished
+  // folder from the earlier run is left as it was (not replaced by a failure record), nothing is merged.
+  fs::remove(dir_ / "out/stacks.csv");
+  std::atomic<bool> cancel{true};
+  g_runs = 0;
+  BatchOptions o = options();
+  o.cancel = &cancel;
+  const BatchResult r = run_batch(o);
+  EXPECT_EQ(g_runs, 0);
+  EXPECT_EQ(r.interrupted, 3);
+  EXPECT_EQ(r.failed, 0);
+  EXPECT_FALSE(r.merged);
+  EXPECT_EQ(r.stacks[1].status, "interrupted");
+  EXPECT_TRUE(contains(r.stacks[1].error, "interrupted")) << r.stacks[1].error;
+  EXPECT_EQ(read_file(dir_ / "out/stacks/0002_cell2/done.json"), record);
+  EXPECT_FALSE(fs::exists(dir_ / "out/stacks.csv"));
+
+  // Interrupted inside a stack (its pipeline sees the flag at its first progress step): that stack's temporary
+  // folder goes, its earlier result stays.
+  put(dir_ / "raw/cell2.tif", "spines 4 length 4");
+  cancel = false;
+  o.jobs = 1;
+  o.params.set("text.sleep_ms", "50");
+  std::thread raiser([&cancel] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    cancel = true;
+  });
+  const BatchResult mid = run_batch(o);
+  raiser.join();
+  EXPECT_GE(mid.interrupted, 2);
+  EXPECT_EQ(read_file(dir_ / "out/stacks/0002_cell2/done.json"), record);
+  for (fs::directory_iterator it(dir_ / "out/stacks"), end; it != end; ++it)
+    EXPECT_NE(it->path().filename().string().rfind(".tmp-", 0), 0u) << it->path();
+
+  // --resume after the interruption: the parameters changed, so every stack runs, and the tables are merged.
+  cancel = false;
+  o.resume = true;
+  g_runs = 0;
+  const BatchResult resumed = run_batch(o);
+  EXPECT_EQ(g_runs, 3);
+  EXPECT_TRUE(resumed.merged);
+  EXPECT_EQ(resumed.stacks[1].spine_count, 4);
+  EXPECT_TRUE(contains(merged("stacks.csv"), "0002_cell2")) << merged("stacks.csv");
+}
+
 TEST_F(BatchTest, ResumeRedoesStacksWhoseInputOrParametersChanged) {
   write_sheet({"spines 3 length 10", "spines 1 length 4", "fail"});
   BatchOptions o = options();
