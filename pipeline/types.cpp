@@ -71,26 +71,34 @@ void write_swc(const std::string& path, const DendriteGraph& graph, const std::v
   out << "# SWC (INCF): index type x y z radius parent; coordinates and radius in micrometres\n";
   for (const auto& line : header_lines) out << "# " << line << "\n";
   // Type 3 = basal dendrite (generic dendrite). Each branch becomes a chain; a branch with a parent
-  // attaches its first node to the parent's nearest node so parents come before children.
+  // starts from whichever of its ends is nearer to the parent and attaches there to the parent's nearest node,
+  // so parents come before children and no link jumps along the branch.
   long next = 1;
   std::vector<std::vector<long>> index_of(graph.branches.size());
   std::vector<bool> written(graph.branches.size(), false);
+  auto distance2 = [](const DendriteNode& a, const DendriteNode& b) {
+    const double dx = a.x_um - b.x_um, dy = a.y_um - b.y_um, dz = a.z_um - b.z_um;
+    return dx * dx + dy * dy + dz * dz;
+  };
   auto write_branch = [&](std::size_t b) {
     const auto& br = graph.branches[b];
     long parent = -1;
+    bool reversed = false;
     if (br.parent_branch >= 0 && static_cast<std::size_t>(br.parent_branch) < graph.branches.size() &&
         written[br.parent_branch] && !br.nodes.empty()) {
       const auto& pb = graph.branches[br.parent_branch];
       double best = 1e300;
-      for (std::size_t n = 0; n < pb.nodes.size(); ++n) {
-        const double dx = pb.nodes[n].x_um - br.nodes[0].x_um, dy = pb.nodes[n].y_um - br.nodes[0].y_um,
-                     dz = pb.nodes[n].z_um - br.nodes[0].z_um;
-        const double d = dx * dx + dy * dy + dz * dz;
-        if (d < best) best = d, parent = index_of[br.parent_branch][n];
-      }
+      for (std::size_t n = 0; n < pb.nodes.size(); ++n)
+        for (const bool from_last : {false, true}) {
+          const double d = distance2(pb.nodes[n], from_last ? br.nodes.back() : br.nodes.front());
+          if (d < best) best = d, parent = index_of[br.parent_branch][n], reversed = from_last;
+        }
     }
-    for (const auto& node : br.nodes) {
-      index_of[b].push_back(next);
+    index_of[b].resize(br.nodes.size());
+    for (std::size_t k = 0; k < br.nodes.size(); ++k) {
+      const std::size_t n = reversed ? br.nodes.size() - 1 - k : k;
+      const DendriteNode& node = br.nodes[n];
+      index_of[b][n] = next;
       out << next << " 3 " << format_number(node.x_um, 7) << " " << format_number(node.y_um, 7) << " "
           << format_number(node.z_um, 7) << " " << format_number(node.radius_um, 5) << " " << parent << "\n";
       parent = next++;

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/filesystem.hpp>
+#include <array>
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "spinescope/dendrite_graph.hpp"
@@ -105,6 +108,52 @@ TEST(Io, SwcParentsBeforeChildren) {
     ++nodes;
   }
   EXPECT_EQ(nodes, 5);
+  fs::remove_all(d);
+}
+
+/// Reads an SWC file: index -> (x, y, z, parent).
+std::map<long, std::array<double, 4>> read_swc_nodes(const std::string& text) {
+  std::map<long, std::array<double, 4>> nodes;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream row(line);
+    long idx, type, parent;
+    double x, y, z, r;
+    row >> idx >> type >> x >> y >> z >> r >> parent;
+    nodes[idx] = {x, y, z, static_cast<double>(parent)};
+  }
+  return nodes;
+}
+
+TEST(Io, SwcChildStoredFromItsFarEndIsWrittenFromTheJunction) {
+  // A side branch whose nodes run from its tip (5, 4) in to the parent at (5, 0.5): the SWC must start it at the
+  // junction end, so every parent link is one node step (1 µm here), not the branch's whole length.
+  DendriteGraph g;
+  DendriteBranch root;
+  root.id = 0;
+  for (int x = 0; x <= 10; ++x) root.nodes.push_back({static_cast<double>(x), 0, 0, 1});
+  DendriteBranch child;
+  child.id = 1;
+  child.parent_branch = 0;
+  child.nodes = {{5, 4, 0, 0.5}, {5, 3, 0, 0.5}, {5, 2, 0, 0.5}, {5, 1, 0, 0.5}};
+  g.branches = {root, child};
+  const fs::path d = temp_dir();
+  write_swc((d / "t.swc").string(), g, {});
+  const auto nodes = read_swc_nodes(read_file(d / "t.swc"));
+  ASSERT_EQ(nodes.size(), 15u);
+  double longest_link_um = 0.0;
+  for (const auto& [idx, n] : nodes) {
+    if (n[3] < 0) continue;
+    const auto& p = nodes.at(static_cast<long>(n[3]));
+    longest_link_um = std::max(longest_link_um, std::hypot(n[0] - p[0], n[1] - p[1], n[2] - p[2]));
+  }
+  EXPECT_NEAR(longest_link_um, 1.0, 1e-9);
+  // The child's first node is the one next to the junction, attached to the root's node at (5, 0, 0).
+  const auto& first_child = nodes.at(12);
+  EXPECT_NEAR(first_child[1], 1.0, 1e-9);
+  EXPECT_EQ(static_cast<long>(first_child[3]), 6);
   fs::remove_all(d);
 }
 
