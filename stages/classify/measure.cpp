@@ -16,8 +16,9 @@ constexpr double kHeadReachUm = 1.5;    // a head profile must fall to half with
 constexpr double kRodReachUm = 3.0;     // a filopodium's end is looked for this far beyond its brightest point
 constexpr double kRecentreUm = 0.12;    // a cross-section may recentre on the object by this much
 constexpr double kNeckClearanceUm = 0.1;  // neck cross-sections stay this far from base and head surface
-constexpr double kAxialCosine = 0.7;
-constexpr double kSmallHeadUm = 0.5;    // heads narrower than this are sized by their brightness too    // |cos| to z above which an axis counts as along z
+constexpr double kAxialCosine = 0.7;     // |cos| to z above which an axis counts as along z
+constexpr double kShoulderFraction = 0.25;  // a profile side that stays above this much of its height: a shoulder
+constexpr double kSmallHeadUm = 0.5;    // heads narrower than this are sized by their brightness too
 
 using V3 = Vec3;
 V3 sub(const PointUm& a, const PointUm& b) { return {a.x_um - b.x_um, a.y_um - b.y_um, a.z_um - b.z_um}; }
@@ -106,6 +107,15 @@ double fwhm_along_um(const VolumeF& v, const PointUm& centre, double ux, double 
       }
       prev = val;
     }
+  }
+  // A side that crosses half but never falls back towards the baseline within reach runs onto a neighbouring
+  // structure's shoulder (a stubby head on the shaft's flank): its crossing measures that structure, not this one.
+  if (ok[0] && ok[1]) {
+    bool shoulder[2] = {true, true};
+    for (int s = 0; s < 2; ++s)
+      for (double val : side[s])
+        if (val < baseline + kShoulderFraction * (peak - baseline)) shoulder[s] = false;
+    if (shoulder[0] != shoulder[1]) ok[shoulder[0] ? 0 : 1] = false;
   }
   if (ok[0] && ok[1]) return half_width[0] + half_width[1];
   if (ok[0] || ok[1]) return 2 * (ok[0] ? half_width[0] : half_width[1]);

@@ -31,8 +31,10 @@ float sample_um(const VolumeF& volume, double x_um, double y_um, double z_um);
 
 /// @brief Full width at half maximum (µm) of the intensity along unit direction (@p ux, @p uy, @p uz) through
 /// @p centre, after moving the centre to the brightest point within ±@p recentre_um along that line; the
-/// background is 0 (preprocessed image). Where one side meets a brighter structure before falling to half, the
-/// other side's half-width counts twice. Returns NaN when neither side falls to half within @p reach_um.
+/// background is 0 (preprocessed image). Where one side meets a brighter structure before falling to half, or
+/// falls to half but then stays on a shoulder (above a quarter of the height over the baseline: the blur of a
+/// neighbouring structure), the other side's half-width counts twice. Returns NaN when neither side falls to half
+/// within @p reach_um.
 /// @p peak (optional) receives the intensity at the recentred centre.
 double fwhm_along_um(const VolumeF& volume, const PointUm& centre, double ux, double uy, double uz, double reach_um,
                      double recentre_um, double* peak = nullptr);

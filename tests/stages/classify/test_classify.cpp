@@ -6,6 +6,7 @@
 #include "spinescope/errors.hpp"
 #include "spinescope/spine.hpp"
 #include "stages/classify/classify_stage.hpp"
+#include "stages/classify/measure.hpp"
 #include "stages/classify/psf_calibration.hpp"
 #include "stages/spines/spines_stage.hpp"
 
@@ -89,6 +90,34 @@ TEST(Classify, StubbyWidthAfterPsfAnisotropic) {
     EXPECT_EQ(found[0].type, SpineType::kStubby) << w;
     EXPECT_NEAR(found[0].head_diameter_um, w, 0.06) << "stubby " << w << " um wide";
   }
+}
+
+// A head's profile where one side runs onto the blur of the shaft: it falls below half, then stays on a
+// shoulder (here 40% of the head's height) instead of returning to the background. The half-crossing on that side
+// measures where head and shoulder meet; the clean side's half-width, twice, is the head's width.
+TEST(Classify, HeadProfileBesideAShoulderIsMeasuredOnItsCleanSide) {
+  const Spacing sp{0.1, 0.1, 0.35};
+  VolumeF v(81, 21, 5, sp);
+  const double centre_um = 4.0, sigma_um = 0.2, fwhm_um = 2.0 * std::sqrt(2.0 * std::log(2.0)) * sigma_um;
+  auto step = [](double x) { return 0.5 * (1.0 + std::erf(x / (std::sqrt(2.0) * 0.15))); };
+  for (std::size_t k = 0; k < v.nz(); ++k)
+    for (std::size_t j = 0; j < v.ny(); ++j)
+      for (std::size_t i = 0; i < v.nx(); ++i) {
+        const double x = i * sp.x_um - centre_um;
+        const double head = std::exp(-0.5 * x * x / (sigma_um * sigma_um));
+        v(i, j, k) = static_cast<float>(head + 0.4 * step(x - 0.2));  // the shoulder rises 0.2 µm out
+      }
+  const PointUm c{centre_um, 1.0, 0.7};
+  const double w = stages::classify::fwhm_along_um(v, c, 1, 0, 0, 1.5, 0.12);
+  EXPECT_NEAR(w, fwhm_um, 0.03);  // the shoulder side crosses half about 0.4 µm out: 0.64 µm
+  // Without a shoulder both sides count: the same head alone.
+  for (std::size_t k = 0; k < v.nz(); ++k)
+    for (std::size_t j = 0; j < v.ny(); ++j)
+      for (std::size_t i = 0; i < v.nx(); ++i) {
+        const double x = i * sp.x_um - centre_um;
+        v(i, j, k) = static_cast<float>(std::exp(-0.5 * x * x / (sigma_um * sigma_um)));
+      }
+  EXPECT_NEAR(stages::classify::fwhm_along_um(v, c, 1, 0, 0, 1.5, 0.12), fwhm_um, 0.03);
 }
 
 TEST(Classify, RenderedTypesAnisotropic) {
