@@ -1,7 +1,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/filesystem.hpp>
-#include <array>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -80,6 +79,29 @@ TEST(Io, JsonEscapesAndNests) {
   EXPECT_EQ(j.dump(0), "{\"name\":\"a\\\"b\\n\",\"n\":3,\"x\":0.5,\"ok\":true,\"none\":null,\"list\":[1,\"two\"]}\n");
 }
 
+/// One SWC data line.
+struct SwcRow {
+  long index = 0, parent = 0;
+  double x = 0, y = 0, z = 0;
+};
+
+/// The data lines of an SWC file, in file order.
+std::vector<SwcRow> read_swc_rows(const std::string& text) {
+  std::vector<SwcRow> rows;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    SwcRow r;
+    long type;
+    double radius;
+    fields >> r.index >> type >> r.x >> r.y >> r.z >> radius >> r.parent;
+    rows.push_back(r);
+  }
+  return rows;
+}
+
 TEST(Io, SwcParentsBeforeChildren) {
   DendriteGraph g;
   DendriteBranch child;
@@ -93,38 +115,14 @@ TEST(Io, SwcParentsBeforeChildren) {
   EXPECT_NEAR(g.total_length_um(), 12.0, 1e-12);
   const fs::path d = temp_dir();
   write_swc((d / "t.swc").string(), g, {"stack a.tif"});
-  std::istringstream in(read_file(d / "t.swc"));
-  std::string line;
+  const std::vector<SwcRow> rows = read_swc_rows(read_file(d / "t.swc"));
   std::vector<long> seen;
-  int nodes = 0;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream row(line);
-    long idx, type, parent;
-    double x, y, z, r;
-    row >> idx >> type >> x >> y >> z >> r >> parent;
-    if (parent != -1) EXPECT_NE(std::find(seen.begin(), seen.end(), parent), seen.end()) << line;
-    seen.push_back(idx);
-    ++nodes;
+  for (const SwcRow& r : rows) {
+    if (r.parent != -1) EXPECT_NE(std::find(seen.begin(), seen.end(), r.parent), seen.end()) << r.index;
+    seen.push_back(r.index);
   }
-  EXPECT_EQ(nodes, 5);
+  EXPECT_EQ(rows.size(), 5u);
   fs::remove_all(d);
-}
-
-/// Reads an SWC file: index -> (x, y, z, parent).
-std::map<long, std::array<double, 4>> read_swc_nodes(const std::string& text) {
-  std::map<long, std::array<double, 4>> nodes;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream row(line);
-    long idx, type, parent;
-    double x, y, z, r;
-    row >> idx >> type >> x >> y >> z >> r >> parent;
-    nodes[idx] = {x, y, z, static_cast<double>(parent)};
-  }
-  return nodes;
 }
 
 TEST(Io, SwcChildStoredFromItsFarEndIsWrittenFromTheJunction) {
@@ -141,19 +139,20 @@ TEST(Io, SwcChildStoredFromItsFarEndIsWrittenFromTheJunction) {
   g.branches = {root, child};
   const fs::path d = temp_dir();
   write_swc((d / "t.swc").string(), g, {});
-  const auto nodes = read_swc_nodes(read_file(d / "t.swc"));
+  std::map<long, SwcRow> nodes;
+  for (const SwcRow& r : read_swc_rows(read_file(d / "t.swc"))) nodes[r.index] = r;
   ASSERT_EQ(nodes.size(), 15u);
   double longest_link_um = 0.0;
   for (const auto& [idx, n] : nodes) {
-    if (n[3] < 0) continue;
-    const auto& p = nodes.at(static_cast<long>(n[3]));
-    longest_link_um = std::max(longest_link_um, std::hypot(n[0] - p[0], n[1] - p[1], n[2] - p[2]));
+    if (n.parent < 0) continue;
+    const SwcRow& p = nodes.at(n.parent);
+    longest_link_um = std::max(longest_link_um, std::hypot(n.x - p.x, n.y - p.y, n.z - p.z));
   }
   EXPECT_NEAR(longest_link_um, 1.0, 1e-9);
   // The child's first node is the one next to the junction, attached to the root's node at (5, 0, 0).
-  const auto& first_child = nodes.at(12);
-  EXPECT_NEAR(first_child[1], 1.0, 1e-9);
-  EXPECT_EQ(static_cast<long>(first_child[3]), 6);
+  const SwcRow& first_child = nodes.at(12);
+  EXPECT_NEAR(first_child.y, 1.0, 1e-9);
+  EXPECT_EQ(first_child.parent, 6);
   fs::remove_all(d);
 }
 
