@@ -39,6 +39,20 @@ double polyline_length(const Polyline& p) {
   return sum;
 }
 
+// The largest distance (µm) from a point of either polyline to the nearest point of the other.
+double separation(const Polyline& p, const Polyline& q) {
+  auto farthest = [](const Polyline& from, const Polyline& to) {
+    double worst = 0.0;
+    for (const Vec3& a : from) {
+      double best = 1e300;
+      for (const Vec3& b : to) best = std::min(best, norm(a - b));
+      worst = std::max(worst, best);
+    }
+    return worst;
+  };
+  return std::max(farthest(p, q), farthest(q, p));
+}
+
 // The point at arc length @p s from the start (clamped to the ends).
 Vec3 point_at(const Polyline& p, double s) {
   if (p.empty()) return {};
@@ -773,7 +787,10 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     return true;
   };
 
-  // Short self-loops and short parallel edges come from small holes in the mask.
+  // Short self-loops and short parallel edges come from small holes in the mask; so do two parallel edges of any
+  // length that never part by more than the wider junction's radius: both run inside one tube around a hole (two
+  // dendrites that part and meet again lie about a diameter apart between). Such a loop left in place where two
+  // dendrites merge makes a four-arm junction whose arms pair wrongly.
   for (std::size_t ei = 0; ei < g.e.size(); ++ei)
     if (g.e[ei].alive && g.e[ei].a == g.e[ei].b && g.length(static_cast<int>(ei)) < 4.0 * o.max_spine_length_um)
       g.remove_edge(static_cast<int>(ei));
@@ -785,7 +802,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
                         (g.e[ei].a == g.e[ej].b && g.e[ei].b == g.e[ej].a);
       if (!same) continue;
       const double li = g.length(static_cast<int>(ei)), lj = g.length(static_cast<int>(ej));
-      if (std::max(li, lj) < o.max_spine_length_um) g.remove_edge(static_cast<int>(li > lj ? ei : ej));
+      const bool one_tube =
+          separation(g.e[ei].pts, g.e[ej].pts) <= std::max(g.v[g.e[ei].a].r, g.v[g.e[ei].b].r);
+      if (one_tube || std::max(li, lj) < o.max_spine_length_um) g.remove_edge(static_cast<int>(li > lj ? ei : ej));
     }
   }
   for (std::size_t vi = 0; vi < g.v.size(); ++vi) g.dissolve(static_cast<int>(vi));
