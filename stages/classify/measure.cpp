@@ -230,11 +230,22 @@ void measure_spine(const VolumeF& pre, const std::vector<std::size_t>& voxels, d
     const double from_intensity =
         cal.cylinder_diameter_from_peak_um(level / std::max(reference_intensity, 1e-6), neck_orientation);
     neck_d = std::min(neck_d, from_intensity);
-    // Likewise a head below ~0.5 µm: its width hardly shows in its image, its brightness does. The neck running
-    // into the head adds about half the neck's own brightness at the head centre.
+    // Likewise a head below ~0.5 µm: its width hardly shows in its image, its brightness does.
     if (head_d < kSmallHeadUm) {
-      const double ball = (head_value - 0.5 * level) / std::max(reference_intensity, 1e-6);
-      if (ball > 0) head_d = std::min(head_d, cal.ball_diameter_from_peak_um(ball));
+      // The neck ends at the head's surface, half a diameter from its centre: it adds there the share of its own
+      // level that the PSF spreads that far along the spine's axis (about half only for a head much smaller than
+      // the PSF). Solved with the head's size by a few fixed-point steps.
+      const double az2 = axis.z * axis.z;
+      const double sigma_um = std::sqrt(cal.sigma_xy_um() * cal.sigma_xy_um() * (1.0 - az2) +
+                                        cal.sigma_z_um() * cal.sigma_z_um() * az2);
+      double d = head_d;
+      for (int it = 0; it < 4; ++it) {
+        const double neck_share = 0.5 * std::erfc(0.5 * d / (sigma_um * std::sqrt(2.0)));
+        const double ball = (head_value - neck_share * level) / std::max(reference_intensity, 1e-6);
+        if (!(ball > 0)) break;
+        d = std::min(head_d, cal.ball_diameter_from_peak_um(ball));
+      }
+      head_d = d;
     }
   }
   if (!has_neck) neck_d = head_d;

@@ -19,6 +19,10 @@ class PsfCalibration {
   /// @param psf_fwhm_xy_um lateral FWHM of the PSF (µm); @param psf_fwhm_z_um axial FWHM (µm).
   PsfCalibration(double psf_fwhm_xy_um, double psf_fwhm_z_um);
 
+  /// @brief Gaussian sigma (µm) of the PSF laterally and along z.
+  double sigma_xy_um() const { return sigma_xy_; }
+  double sigma_z_um() const { return sigma_z_; }
+
   /// @brief Lateral FWHM (µm) of the image of a ball of diameter @p diameter_um, through its centre.
   double ball_fwhm_um(double diameter_um) const;
   /// @brief Lateral FWHM (µm) across the image of a long cylinder of diameter @p diameter_um.

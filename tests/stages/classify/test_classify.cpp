@@ -189,6 +189,24 @@ TEST(Classify, NeckAndSmallHeadSizedAnisotropic) {
   }
 }
 
+// A thin spine's small head is sized by its brightness; the neck ends at the head's surface and adds there only
+// the share of its light that the PSF spreads half a head diameter along the spine (at 0.3 µm laterally about a
+// tenth, not a half). Without noise the head is measured without bias, lying sideways and along z.
+TEST(Classify, SmallThinHeadIsSizedWithoutBiasNoiseless) {
+  for (double head_um : {0.27, 0.3, 0.33})
+    for (double neck_um : {0.12, 0.15})
+      for (bool along_z : {false, true}) {
+        SpineScene s(80, 80, 30, 5);
+        s.add_spine("thin", 4.0, along_z ? 0 : 1, along_z ? 1 : 0, 1.0, neck_um, head_um);
+        Context ctx = s.make_context(false);
+        const auto found = run_spines_and_classify(ctx);
+        ASSERT_EQ(found.size(), 1u) << head_um << " " << neck_um << " " << along_z;
+        EXPECT_EQ(found[0].type, SpineType::kThin);
+        EXPECT_NEAR(found[0].head_diameter_um, head_um, 0.02)
+            << "head " << head_um << " neck " << neck_um << (along_z ? " along z" : " sideways");
+      }
+}
+
 TEST(Classify, NeuronStudioRuleOrder) {
   stages::classify::TypeRules rules;
   double margin = 0;
