@@ -3,9 +3,11 @@
 # usage: deps.sh [--test]   --test also installs what only the test suite uses: chromium (the report.html
 #                           browser check) and python3-pil (its screenshot statistics).
 set -euo pipefail
+# libfftw3-dev: ITK's exported FFT module links -lfftw3* (only Recommended by libinsighttoolkit5-dev, and we
+# install without recommends).
 packages=(build-essential cmake ninja-build pkg-config
           libopencv-dev libinsighttoolkit5-dev libtbb-dev libboost-filesystem-dev libtiff-dev
-          libgtest-dev libbenchmark-dev
+          libgtest-dev libbenchmark-dev libfftw3-dev
           python3 python3-numpy python3-tifffile)
 case "${1:-}" in
   "") ;;
