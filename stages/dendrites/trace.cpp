@@ -702,6 +702,13 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   const double voxel_um = std::max({skeleton.spacing().x_um, skeleton.spacing().y_um, skeleton.spacing().z_um});
   auto is_boundary_end = [&](int vi) { return near_face(g.v[vi].p, g.v[vi].r + voxel_um + 0.3, box); };
   const double max_bend = o.crossing_angle_deg * kPi / 180.0;
+  // A short edge between two junctions: two sides of one crossing (dendrites crossing at an angle theta leave
+  // junctions about (r_a + r_b) / sin(theta) apart); such edges are contracted into one crossing.
+  auto is_cluster_edge = [&](int ei) {
+    const Edge& e = g.e[ei];
+    if (!e.alive || e.a == e.b || g.degree(e.a) < 3 || g.degree(e.b) < 3) return false;
+    return g.length(ei) < std::clamp(2.0 * (g.v[e.a].r + g.v[e.b].r), 1.0, 4.0);
+  };
   // One branch through a crossing: arm @p ea (seen from vertex @p va) cut back to arm.p, a smooth curve to
   // arm eb's cut point, arm eb; the curve's points are remembered (no intensity refinement there).
   std::vector<Vec3> crossing_pts, merged_pts;
@@ -959,6 +966,12 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       if (arms1.size() != 2 || arms2.size() != 2 || !plain(arms1[0]) || !plain(arms1[1]) || !plain(arms2[0]) ||
           !plain(arms2[1]))
         continue;
+      // A fork whose two arms end at one junction, one of them short enough to be two sides of one crossing: a
+      // loop around a hole in the mask, not two dendrites (two dendrites crossing twice part by more between).
+      auto hole = [&](const std::vector<int>& arms, int j) {
+        return g.other(arms[0], j) == g.other(arms[1], j) && (is_cluster_edge(arms[0]) || is_cluster_edge(arms[1]));
+      };
+      if (hole(arms1, j1) || hole(arms2, j2)) continue;
       const double cut = std::max(g.v[j1].r, g.v[j2].r) + 1.0;
       const Arm a1[2] = {arm_beyond(g, arms1[0], j1, cut), arm_beyond(g, arms1[1], j1, cut)};
       const Arm a2[2] = {arm_beyond(g, arms2[0], j2, cut), arm_beyond(g, arms2[1], j2, cut)};
@@ -1079,12 +1092,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     int best = -1;
     double best_length = 1e300;
     for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
-      const Edge& e = g.e[ei];
-      if (!e.alive || e.a == e.b || g.degree(e.a) < 3 || g.degree(e.b) < 3) continue;
+      if (!is_cluster_edge(static_cast<int>(ei))) continue;
       const double length = g.length(static_cast<int>(ei));
-      // Two dendrites crossing at an angle theta leave junctions about (r_a + r_b) / sin(theta) apart.
-      const double limit = std::clamp(2.0 * (g.v[e.a].r + g.v[e.b].r), 1.0, 4.0);
-      if (length < limit && length < best_length) best = static_cast<int>(ei), best_length = length;
+      if (length < best_length) best = static_cast<int>(ei), best_length = length;
     }
     if (best < 0) break;
     const int a = g.e[best].a, b = g.e[best].b;
