@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Dendrite length and centerline accuracy (preprocess + dendrites, default noise) over sets of generated stacks:
+# per set the mean and worst |length error| and the centerline RMS, then every stack over 3% in length or
+# 0.25 µm RMS, and the counts.
+# usage: bench/dendrite_lengths.sh [FIRST:N:NXY:NZ ...]
+#   default: the 176 stacks of the issue notes, 124 used while developing (1000-1019, 3200-3219, 5000-5019,
+#   5100-5111, 200-211, 300-311, 100-111, 400-411, 11-14) and 52 first measured in session 4 (8000-8019,
+#   8100-8111, 9000-9019).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+build="${SPINESCOPE_BUILD:-$here/build}"
+ninja -C "$build" dendrite_accuracy >/dev/null
+tool="$build/tests/stages/dendrites/dendrite_accuracy"
+sets=("$@")
+if [ ${#sets[@]} -eq 0 ]; then
+  sets=(1000:20:256:32 3200:20:256:32 5000:20:256:32 5100:12:512:48 200:12:256:32 300:12:256:32
+        100:12:512:48 400:12:512:48 11:4:512:48 8000:20:256:32 8100:12:512:48 9000:20:256:32)
+fi
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+# Two sets at a time: generation and tracing are largely serial, so this keeps both cores busy.
+for ((i = 0; i < ${#sets[@]}; i += 2)); do
+  for s in "${sets[@]:i:2}"; do
+    IFS=: read -r first n nxy nz <<<"$s"
+    "$tool" "$n" "$first" "$nxy" "$nz" >"$out/$first.txt" &
+  done
+  wait
+done
+for s in "${sets[@]}"; do
+  first="${s%%:*}"
+  echo "seeds from $first ($s): $(tail -n 1 "$out/$first.txt")"
+done
+cat "$out"/*.txt | awk '$1 ~ /^[0-9]+$/ {
+    n++; e = $4 < 0 ? -$4 : $4; sum += e; if ($5 > 0.25) rms_over++
+    if (e > 3 || $5 > 0.25)
+      list = list sprintf("  seed %s: %s%% (truth %s um, traced %s um), RMS %s um\n", $1, $4, $2, $3, $5)
+    if (e > 3) over++
+  } END {
+    printf "%d stacks: %d over 3%% in length, %d over 0.25 um RMS; mean |length error| %.2f%%\n%s", n, over,
+           rms_over, sum / n, list
+  }'
