@@ -33,9 +33,13 @@ done
 cat "$out"/*.txt | awk '$1 ~ /^[0-9]+$/ {
     n++; e = $4 < 0 ? -$4 : $4; sum += e; if ($5 > 0.25) rms_over++
     if (e > 3 || $5 > 0.25)
-      list = list sprintf("  seed %s: %s%% (truth %s um, traced %s um), RMS %s um\n", $1, $4, $2, $3, $5)
+      list = list sprintf("  seed %s: %s%% (truth %s um, traced %s um), RMS %s um, %d branch points\n", $1, $4, $2,
+                          $3, $5, $10)
     if (e > 3) over++
+    if ($10 > 0) { forked++; if (e > 3) forked_over++ }
   } END {
-    printf "%d stacks: %d over 3%% in length, %d over 0.25 um RMS; mean |length error| %.2f%%\n%s", n, over,
-           rms_over, sum / n, list
+    printf "%d stacks: %d over 3%% in length, %d over 0.25 um RMS; mean |length error| %.2f%%\n", n, over,
+           rms_over, sum / n
+    printf "traces with a branch point (the generated dendrites never branch): %d, %d of them over 3%%; " \
+           "without: %d, %d over 3%%\n%s", forked, forked_over, n - forked, over - forked_over, list
   }'

@@ -66,6 +66,34 @@ std::vector<int> DendriteGraph::dendrite_ids() const {
   return {ids.begin(), ids.end()};
 }
 
+std::vector<PointUm> DendriteGraph::branch_points(int dendrite_id) const {
+  constexpr double kMeetUm = 0.5;
+  std::vector<PointUm> points;
+  for (int id : dendrite_ids()) {
+    if (dendrite_id >= 0 && id != dendrite_id) continue;
+    struct Meeting {
+      double x = 0, y = 0, z = 0;
+      int ends = 0;
+    };
+    std::vector<Meeting> meetings;
+    for (const auto& b : branches) {
+      if (b.dendrite_id != id || b.nodes.empty()) continue;
+      for (const DendriteNode* n : {&b.nodes.front(), &b.nodes.back()}) {
+        Meeting* near = nullptr;
+        for (Meeting& m : meetings) {
+          const double dx = m.x / m.ends - n->x_um, dy = m.y / m.ends - n->y_um, dz = m.z / m.ends - n->z_um;
+          if (dx * dx + dy * dy + dz * dz <= kMeetUm * kMeetUm) near = &m;
+        }
+        if (!near) near = &meetings.emplace_back();
+        near->x += n->x_um, near->y += n->y_um, near->z += n->z_um, ++near->ends;
+      }
+    }
+    for (const Meeting& m : meetings)
+      if (m.ends >= 3) points.push_back({m.x / m.ends, m.y / m.ends, m.z / m.ends});
+  }
+  return points;
+}
+
 void write_swc(const std::string& path, const DendriteGraph& graph, const std::vector<std::string>& header_lines) {
   std::ostringstream out;
   out << "# SWC (INCF): index type x y z radius parent; coordinates and radius in micrometres\n";

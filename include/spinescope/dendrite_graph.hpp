@@ -31,6 +31,9 @@ struct DendriteGraph {
   double total_length_um(int dendrite_id = -1) const;
   /// @brief Distinct dendrite ids, ascending.
   std::vector<int> dendrite_ids() const;
+  /// @brief Where three or more branch ends of dendrite @p dendrite_id (all when < 0) meet (within 0.5 µm): its
+  /// branch points, in µm.
+  std::vector<PointUm> branch_points(int dendrite_id = -1) const;
 };
 
 /// @brief A short protrusion handed from the dendrite stage to the spine stage.

@@ -68,6 +68,11 @@ void write_overlay_png(const std::string& path, const Volume<float>& mip, const 
     for (const auto& n : b.nodes) pts.push_back(to_px(n.x_um, n.y_um));
     if (pts.size() >= 2) cv::polylines(img, pts, false, cv::Scalar(0, 255, 255), thickness, cv::LINE_AA);
   }
+  // Branch points: a white ring (on an unbranched segment, dendrites that touched: worth a look).
+  const std::vector<PointUm> forks = graph.branch_points();
+  const int ring_px = std::max(6, static_cast<int>(std::lround(1.5 * px_x)));
+  for (const PointUm& p : forks)
+    cv::circle(img, to_px(p.x_um, p.y_um), ring_px, cv::Scalar(255, 255, 255), thickness, cv::LINE_AA);
   std::map<SpineType, int> counts;
   for (const auto& s : spines) {
     ++counts[s.type];
@@ -90,6 +95,7 @@ void write_overlay_png(const std::string& path, const Volume<float>& mip, const 
     x += size.width + static_cast<int>(18 * font / 0.45);
   };
   legend_item("trace", cv::Scalar(0, 255, 255));
+  if (!forks.empty()) legend_item("branch point " + std::to_string(forks.size()), cv::Scalar(255, 255, 255));
   for (SpineType t : {SpineType::kStubby, SpineType::kMushroom, SpineType::kThin, SpineType::kFilopodium})
     legend_item(std::string(to_string(t)) + " " + std::to_string(counts[t]), type_colour(t));
   const double bar_um = nice_bar_um(0.15 * w * mip.spacing().x_um);

@@ -35,7 +35,7 @@ std::string spines_csv(const std::vector<Spine>& spines) {
 std::string dendrites_csv(const DendriteGraph& graph, const std::vector<Spine>& spines) {
   std::ostringstream out;
   out << "dendrite_id,length_um,spine_count,density_per_um,mean_radius_um,min_radius_um,max_radius_um,"
-         "stubby_count,mushroom_count,thin_count,filopodium_count\n";
+         "stubby_count,mushroom_count,thin_count,filopodium_count,branch_points\n";
   for (int id : graph.dendrite_ids()) {
     double length_um = 0.0, radius_sum = 0.0, weight = 0.0, rmin = 1e300, rmax = 0.0;
     for (const auto& b : graph.branches) {
@@ -66,7 +66,7 @@ std::string dendrites_csv(const DendriteGraph& graph, const std::vector<Spine>& 
         << format_number(weight > 0 ? radius_sum / weight : std::nan(""), 4) << ','
         << format_number(rmax > 0 ? rmin : std::nan(""), 4) << ',' << format_number(rmax > 0 ? rmax : std::nan(""), 4);
     for (SpineType t : kTypes) out << ',' << by_type[t];
-    out << '\n';
+    out << ',' << graph.branch_points(id).size() << '\n';
   }
   return out.str();
 }
@@ -97,6 +97,7 @@ Json summary_json(const StackInfo& info, const DendriteGraph& graph, const std::
   Json results = Json::object();
   results.set("dendrite_count", static_cast<unsigned long>(graph.dendrite_ids().size()));
   results.set("dendrite_length_um", length_um);
+  results.set("branch_points", static_cast<unsigned long>(graph.branch_points().size()));
   results.set("spine_count", static_cast<unsigned long>(spines.size()));
   results.set("density_per_um", length_um > 0 ? spines.size() / length_um : std::nan(""));
   Json by_type = Json::object();

@@ -156,5 +156,34 @@ TEST(Io, SwcChildStoredFromItsFarEndIsWrittenFromTheJunction) {
   fs::remove_all(d);
 }
 
+TEST(DendriteGraphTest, BranchPointsAreWhereThreeBranchEndsMeet) {
+  // Dendrite 0: a Y (three branches meeting at (10, 0, 1); one end 0.3 µm off, as refinement leaves them) and a
+  // second fork at (20, 0, 1); dendrite 1: one unbranched branch crossing it (another dendrite: no branch point).
+  auto branch = [](int dendrite, std::vector<DendriteNode> nodes) {
+    DendriteBranch b;
+    b.dendrite_id = dendrite;
+    b.nodes = std::move(nodes);
+    return b;
+  };
+  DendriteGraph g;
+  g.branches = {branch(0, {{0, 0, 1, 1}, {5, 0, 1, 1}, {10, 0, 1, 1}}),
+                branch(0, {{10.3, 0, 1, 1}, {15, 0, 1, 1}, {20, 0, 1, 1}}),
+                branch(0, {{10, 0.2, 1, 0.5}, {10, 5, 1, 0.5}}),
+                branch(0, {{20, 0, 1, 1}, {30, 0, 1, 1}}),
+                branch(0, {{30, 8, 1, 0.5}, {20, 0, 1, 0.5}}),
+                branch(1, {{5, -5, 1, 1}, {5, 5, 1, 1}})};
+  const std::vector<PointUm> all = g.branch_points();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_NEAR(all[0].x_um, 10.1, 0.05);
+  EXPECT_NEAR(all[0].y_um, 0.07, 0.05);
+  EXPECT_NEAR(all[1].x_um, 20.0, 1e-9);
+  EXPECT_EQ(g.branch_points(0).size(), 2u);
+  EXPECT_TRUE(g.branch_points(1).empty());
+  // Two ends that meet are a joint, not a branch point.
+  DendriteGraph chain;
+  chain.branches = {branch(0, {{0, 0, 0, 1}, {5, 0, 0, 1}}), branch(0, {{5, 0, 0, 1}, {9, 0, 0, 1}})};
+  EXPECT_TRUE(chain.branch_points().empty());
+}
+
 }  // namespace
 }  // namespace spinescope

@@ -38,10 +38,11 @@ const char* kHelp =
     "  --quiet              no progress display\n"
     "  --timings            print the wall time of each stage (to stderr)\n"
     "\n"
-    "writes into DIR: spines.csv (one row per spine), dendrites.csv (length and density per dendrite),\n"
-    "summary.json (parameters, input checksum, voxel size and its source), labels.tif (open in Fiji or\n"
-    "napari: 1 = dendrite shaft, spine k = k + 2), trace.swc (the dendrite centerline) and overlay.png\n"
-    "(a maximum projection with the trace and the spines coloured by type: check it).\n"
+    "writes into DIR: spines.csv (one row per spine), dendrites.csv (length, density and branch points per\n"
+    "dendrite), summary.json (parameters, input checksum, voxel size and its source), labels.tif (open in\n"
+    "Fiji or napari: 1 = dendrite shaft, spine k = k + 2), trace.swc (the dendrite centerline) and\n"
+    "overlay.png (a maximum projection with the trace, the spines coloured by type and the branch points\n"
+    "ringed: check it; where the dendrites you image do not branch, a branch point is where two touched).\n"
     "\n"
     "example: spinescope analyze cell01.tif --out cell01_results --voxel-size 0.1,0.1,0.35\n";
 
@@ -99,11 +100,14 @@ int cmd_analyze(int argc, char** argv) {
   const double length_um = graph.total_length_um();
   std::map<SpineType, int> by_type;
   for (const auto& s : spines) ++by_type[s.type];
-  std::printf("%s: dendrite length %.1f um, %zu spines, density %.3f /um (stubby %d, mushroom %d, thin %d, "
+  const std::size_t forks = graph.branch_points().size();
+  const std::string fork_text =
+      forks == 0 ? "" : " (" + std::to_string(forks) + (forks == 1 ? " branch point" : " branch points") + ")";
+  std::printf("%s: dendrite length %.1f um%s, %zu spines, density %.3f /um (stubby %d, mushroom %d, thin %d, "
               "filopodium %d) -> %s\n",
-              stack.c_str(), length_um, spines.size(), length_um > 0 ? spines.size() / length_um : 0.0,
-              by_type[SpineType::kStubby], by_type[SpineType::kMushroom], by_type[SpineType::kThin],
-              by_type[SpineType::kFilopodium], out.c_str());
+              stack.c_str(), length_um, fork_text.c_str(), spines.size(),
+              length_um > 0 ? spines.size() / length_um : 0.0, by_type[SpineType::kStubby],
+              by_type[SpineType::kMushroom], by_type[SpineType::kThin], by_type[SpineType::kFilopodium], out.c_str());
   return 0;
 }
 

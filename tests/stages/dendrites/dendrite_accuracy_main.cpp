@@ -13,11 +13,13 @@ int main(int argc, char** argv) {
   const std::size_t nx = argc > 3 ? std::atoi(argv[3]) : 512;
   const std::size_t nz = argc > 4 ? std::atoi(argv[4]) : 48;
   double sum_abs = 0.0, worst = 0.0, sum_rms2 = 0.0, worst_rms = 0.0, uncovered = 0.0, truth = 0.0;
-  std::printf("seed truth_um traced_um length_error_pct rms_um max_um uncovered_um dendrites_true traced\n");
+  std::printf("seed truth_um traced_um length_error_pct rms_um max_um uncovered_um dendrites_true traced "
+              "branch_points\n");
   for (int s = 0; s < stacks; ++s) {
     const auto a = spinescope::test::measure_generated(first + s, nx, nx, nz);
-    std::printf("%d %.2f %.2f %+.2f %.3f %.2f %.2f %d %d\n", first + s, a.truth_um, a.traced_um,
-                100.0 * a.length_error, a.rms_um, a.max_um, a.uncovered_um, a.dendrites_true, a.dendrites_traced);
+    std::printf("%d %.2f %.2f %+.2f %.3f %.2f %.2f %d %d %d\n", first + s, a.truth_um, a.traced_um,
+                100.0 * a.length_error, a.rms_um, a.max_um, a.uncovered_um, a.dendrites_true, a.dendrites_traced,
+                a.branch_points);
     std::fflush(stdout);
     sum_abs += std::abs(a.length_error);
     worst = std::max(worst, std::abs(a.length_error));

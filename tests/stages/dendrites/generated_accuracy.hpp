@@ -15,6 +15,7 @@ struct StackAccuracy {
   double rms_um = 0.0, max_um = 0.0;
   double uncovered_um = 0.0;
   int dendrites_true = 0, dendrites_traced = 0;
+  int branch_points = 0;  ///< of the trace (the generator's dendrites never branch)
 };
 
 /// @brief Generates a stack (default noise) with @p seed and size, runs preprocess + dendrites and compares.
@@ -38,6 +39,7 @@ inline StackAccuracy measure_generated(std::uint64_t seed, std::size_t nx, std::
   a.rms_um = m.rms_um, a.max_um = m.max_um, a.uncovered_um = m.uncovered_um;
   a.dendrites_true = static_cast<int>(stack.dendrites.size());
   a.dendrites_traced = static_cast<int>(g.dendrite_ids().size());
+  a.branch_points = static_cast<int>(g.branch_points().size());
   if (const char* dir = std::getenv("SPINESCOPE_ACCURACY_DUMP")) {  // truth and traced points, for plots
     const std::string prefix = std::string(dir) + "/seed" + std::to_string(seed);
     if (std::FILE* f = std::fopen((prefix + "_truth.csv").c_str(), "w")) {

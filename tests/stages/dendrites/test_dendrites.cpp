@@ -99,6 +99,11 @@ TEST(Dendrites, YBranchHasThreeBranchesOfTheRightLength) {
   int roots = 0;
   for (const auto& b : g.branches) roots += b.parent_branch < 0;
   EXPECT_EQ(roots, 1);
+  // One branch point, at the junction (the skeleton's junction is moved to where the arms' axes meet).
+  const std::vector<PointUm> forks = g.branch_points();
+  ASSERT_EQ(forks.size(), 1u) << describe(g);
+  EXPECT_LT(std::hypot(forks[0].x_um - junction.x_um, forks[0].y_um - junction.y_um, forks[0].z_um - junction.z_um),
+            0.5);
 }
 
 TEST(Dendrites, CrossingTubesAreTwoDendritesCountedOnce) {

@@ -76,6 +76,7 @@ TEST(Report, WritesTheOutputContract) {
   EXPECT_EQ(dendrites.rows[0][dendrites.column("spine_count")], "3");
   EXPECT_NEAR(std::stod(dendrites.rows[0][dendrites.column("density_per_um")]), 0.3, 1e-9);
   EXPECT_NEAR(std::stod(dendrites.rows[0][dendrites.column("mean_radius_um")]), 0.5, 1e-9);
+  EXPECT_EQ(dendrites.rows[0][dendrites.column("branch_points")], "0");
 
   std::ifstream js((dir / "summary.json").string());
   std::stringstream text;
@@ -83,6 +84,7 @@ TEST(Report, WritesTheOutputContract) {
   EXPECT_NE(text.str().find("\"sha256\": \"" + std::string(64, 'a') + "\""), std::string::npos);
   EXPECT_NE(text.str().find("\"source\": \"imagej\""), std::string::npos);
   EXPECT_NE(text.str().find("\"z_um\": 0.35"), std::string::npos);
+  EXPECT_NE(text.str().find("\"branch_points\": 0"), std::string::npos);
 
   StackHeader header;
   const Volume<float> labels = read_stack((dir / "labels.tif").string(), {}, &header);
