@@ -63,6 +63,7 @@ struct StackResult {
   bool reused = false;           ///< --resume found a matching completion record
   long spine_count = 0;
   double dendrite_length_um = 0.0;
+  long branch_points = -1;       ///< where the trace branches (dendrites.csv); -1 when its folder does not say
   double estimated_gb = 0.0;     ///< memory estimate from the header (20 bytes per voxel)
 };
 

@@ -157,6 +157,7 @@ struct StackRecord {
   std::string stack_id, path, group, animal, neuron, status, error, overlay;
   double dendrite_length_um = kNaN;
   double spine_count = kNaN;
+  double branch_points = kNaN;  ///< where its trace branches (NaN: not recorded)
   bool ok() const { return status == "ok"; }
 };
 

@@ -107,6 +107,11 @@ void summarise_folder(const fs::path& dir, StackResult* r) {
   const int c = dendrites.column("length_um");
   if (c >= 0)
     for (const auto& row : dendrites.rows) r->dendrite_length_um += std::atof(row[static_cast<std::size_t>(c)].c_str());
+  r->branch_points = -1;
+  if (const int f = dendrites.column("branch_points"); f >= 0) {
+    r->branch_points = 0;
+    for (const auto& row : dendrites.rows) r->branch_points += std::atol(row[static_cast<std::size_t>(f)].c_str());
+  }
 }
 
 /// Removes OUT/stacks/.tmp-<id>-* (all of them when @p id is empty): what a killed run left behind.
@@ -277,8 +282,8 @@ void write_merged(const BatchOptions& o, const SampleSheet& sheet, const std::ve
   const fs::path out(o.out_dir);
   std::vector<std::string> header = {"stack_id", "path", "group", "animal", "neuron"};
   header.insert(header.end(), sheet.extra_columns.begin(), sheet.extra_columns.end());
-  for (const char* c : {"status", "error", "dendrite_length_um", "spine_count", "density_per_um", "output_dir",
-                        "overlay"})
+  for (const char* c : {"status", "error", "dendrite_length_um", "spine_count", "density_per_um", "branch_points",
+                        "output_dir", "overlay"})
     header.push_back(c);
   std::string stacks_csv;
   append_csv_line(stacks_csv, header);
@@ -296,6 +301,7 @@ void write_merged(const BatchOptions& o, const SampleSheet& sheet, const std::ve
     line.push_back(ok ? format_number(r.dendrite_length_um, 6) : "");
     line.push_back(ok ? std::to_string(r.spine_count) : "");
     line.push_back(ok && r.dendrite_length_um > 0 ? format_number(r.spine_count / r.dendrite_length_um, 5) : "");
+    line.push_back(ok && r.branch_points >= 0 ? std::to_string(r.branch_points) : "");
     line.push_back(dir);
     line.push_back(ok && fs::exists(out / dir / "overlay.png") ? dir + "/overlay.png" : "");
     append_csv_line(stacks_csv, line);

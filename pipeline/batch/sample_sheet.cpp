@@ -22,7 +22,7 @@ namespace {
 const char* const kRequired[] = {"path", "group", "animal", "neuron"};
 // Names of stacks.csv's own columns: a sheet column of that name would be ambiguous in the outputs.
 const char* const kReserved[] = {"stack_id", "status", "error", "dendrite_length_um", "spine_count",
-                                 "density_per_um", "output_dir", "overlay"};
+                                 "density_per_um", "branch_points", "output_dir", "overlay"};
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);

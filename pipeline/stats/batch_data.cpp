@@ -60,7 +60,7 @@ BatchData read_batch_folder(const std::string& dir) {
   const int c_length = require_column(stacks, stacks_csv, "dendrite_length_um");
   const int c_spines = require_column(stacks, stacks_csv, "spine_count");
   const int c_id = stacks.column("stack_id"), c_path = stacks.column("path"), c_error = stacks.column("error");
-  const int c_overlay = stacks.column("overlay");
+  const int c_overlay = stacks.column("overlay"), c_forks = stacks.column("branch_points");
 
   using NeuronKey = std::tuple<std::string, std::string, std::string>;
   std::map<NeuronKey, int> neuron_index;
@@ -78,6 +78,7 @@ BatchData read_batch_folder(const std::string& dir) {
     s.overlay = field(row, c_overlay);
     s.dendrite_length_um = parse_number(row[c_length]);
     s.spine_count = parse_number(row[c_spines]);
+    s.branch_points = c_forks >= 0 ? parse_number(field(row, c_forks)) : kNaN;
     if (std::find(data.groups.begin(), data.groups.end(), s.group) == data.groups.end()) data.groups.push_back(s.group);
     if (s.ok()) {
       if (!(s.dendrite_length_um >= 0.0) || !(s.spine_count >= 0.0))

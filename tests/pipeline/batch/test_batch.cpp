@@ -19,9 +19,9 @@ std::atomic<int> g_runs{0};
 std::atomic<int> g_in_flight{0};
 std::atomic<int> g_max_in_flight{0};
 
-/// A one-stage "pipeline" over tiny text stacks: "spines N\nlength L\n" gives N spines on L µm of dendrite;
-/// "fail REASON" throws an InputError, "crash" a non-spinescope exception. Writes spines.csv and dendrites.csv
-/// like the report stage.
+/// A one-stage "pipeline" over tiny text stacks: "spines N\nlength L\n" gives N spines on L µm of dendrite,
+/// "forks K" a branch_points column (absent otherwise, as from an older version); "fail REASON" throws an
+/// InputError, "crash" a non-spinescope exception. Writes spines.csv and dendrites.csv like the report stage.
 class TextStackStage : public Stage {
  public:
   const StageSpec& spec() const override {
@@ -46,10 +46,11 @@ class TextStackStage : public Stage {
     std::this_thread::sleep_for(std::chrono::milliseconds(params().integer("sleep_ms")));
     std::istringstream in(read_file(ctx.info().path));
     std::string word;
-    int spines = 0;
+    int spines = 0, forks = -1;
     double length_um = 0.0;
     while (in >> word) {
       if (word == "spines") in >> spines;
+      else if (word == "forks") in >> forks;
       else if (word == "length") in >> length_um;
       else if (word == "fail") throw InputError(ctx.info().path, "not a TIFF file (test)");
       else if (word == "crash") throw std::runtime_error("vector::at out of range (test)");
@@ -60,8 +61,11 @@ class TextStackStage : public Stage {
     for (int i = 0; i < spines; ++i)
       csv += std::to_string(i) + ",0," + format_number(0.5 * i + params().real("offset_um")) + ",1,0.35,0.6,thin\n";
     put(out / "spines.csv", csv);
-    put(out / "dendrites.csv", "dendrite_id,length_um,spine_count,density_per_um\n0," + format_number(length_um) +
-                                   "," + std::to_string(spines) + "," + format_number(spines / length_um) + "\n");
+    const bool has_forks = forks >= 0;
+    put(out / "dendrites.csv", std::string("dendrite_id,length_um,spine_count,density_per_um") +
+                                   (has_forks ? ",branch_points" : "") + "\n0," + format_number(length_um) + "," +
+                                   std::to_string(spines) + "," + format_number(spines / length_um) +
+                                   (has_forks ? "," + std::to_string(forks) : "") + "\n");
     put(out / "summary.json", "{}\n");
   }
 };
@@ -120,7 +124,7 @@ class BatchTest : public ::testing::Test {
 };
 
 TEST_F(BatchTest, FailingStackIsIsolatedAndOutputsCarrySheetColumns) {
-  write_sheet({"spines 3 length 10", "fail", "spines 2 length 8", "crash"});
+  write_sheet({"spines 3 length 10 forks 2", "fail", "spines 2 length 8", "crash"});
   const BatchResult r = run_batch(options());
   ASSERT_EQ(r.stacks.size(), 4u);
   EXPECT_EQ(r.ok, 2);
@@ -133,10 +137,12 @@ TEST_F(BatchTest, FailingStackIsIsolatedAndOutputsCarrySheetColumns) {
 
   const std::string stacks = merged("stacks.csv");
   EXPECT_TRUE(contains(stacks, "stack_id,path,group,animal,neuron,sex,note,status,error,dendrite_length_um,"
-                               "spine_count,density_per_um,output_dir,overlay\n"))
+                               "spine_count,density_per_um,branch_points,output_dir,overlay\n"))
       << stacks;
-  EXPECT_TRUE(contains(stacks, "0001_cell1,raw/cell1.tif,ctrl,m1,n1,f,\"a, b\",ok,,10,3,0.3,stacks/0001_cell1,\n"))
+  EXPECT_TRUE(contains(stacks, "0001_cell1,raw/cell1.tif,ctrl,m1,n1,f,\"a, b\",ok,,10,3,0.3,2,stacks/0001_cell1,\n"))
       << stacks;
+  // A folder whose dendrites.csv has no branch_points column leaves the cell empty (not known), not 0.
+  EXPECT_TRUE(contains(stacks, ",ok,,8,2,0.25,,stacks/0003_cell3,\n")) << stacks;
   EXPECT_TRUE(contains(stacks, "0002_cell2,raw/cell2.tif,drug,m1,n2,f,\"a, b\",failed,")) << stacks;
 
   const CsvTable spines = read_csv((dir_ / "out" / "spines.csv").string());

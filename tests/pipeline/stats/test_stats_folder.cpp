@@ -303,5 +303,32 @@ TEST(StatsFolder, ReportIsSelfContainedAndWellFormed) {
   fs::remove_all(dir);
 }
 
+TEST(StatsFolder, ReportListsStacksWhoseTraceBranches) {
+  const fs::path dir = temp_dir();
+  write_folder(dir, kTwoGroups);
+  // stacks.csv of this version: a branch_points column; stack 0003 branches twice, the others not at all.
+  const CsvTable old_stacks = read_csv((dir / "stacks.csv").string());
+  const int at = old_stacks.column("output_dir");
+  ASSERT_GE(at, 0);
+  std::string stacks;
+  auto line = [&](std::vector<std::string> fields, const std::string& forks) {
+    fields.insert(fields.begin() + at, forks);
+    for (std::size_t f = 0; f < fields.size(); ++f) stacks += (f ? "," : "") + csv_field(fields[f]);
+    stacks += "\n";
+  };
+  line(old_stacks.header, "branch_points");
+  for (const auto& row : old_stacks.rows) line(row, row[0] == "0003_cell" ? "2" : "0");
+  write_file_atomic((dir / "stacks.csv").string(), stacks);
+  StatsOptions options;
+  options.bootstrap = 200;
+  run_stats(dir.string(), options);
+  const std::string html = read_file(dir / "report.html");
+  EXPECT_TRUE(well_formed(html));
+  EXPECT_NE(html.find("1 stack has a trace that branches"), std::string::npos);
+  EXPECT_NE(html.find("<li>0003_cell: 2 branch points</li>"), std::string::npos);
+  EXPECT_EQ(html.find("0001_cell: 0 branch"), std::string::npos);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace spinescope::stats
