@@ -408,10 +408,9 @@ std::string render_report_html(const StatsResult& r, const std::string& dir, int
   for (const auto& s : r.data.stacks)
     if (s.ok() && s.branch_points > 0) forked.push_back(&s);
   if (!forked.empty()) {
-    html += "<p>" + std::to_string(forked.size()) +
-            (forked.size() == 1 ? " stack has" : " stacks have") + " a trace that branches. Where the dendrites imaged do not branch, a branch point is where "
-            "two touched or crossed, and the length there may be off (on generated stacks 10 of 22 such traces were "
-            "more than 3% off, 1 of 154 without): check their overlays first.</p>\n<ul>\n";
+    html += "<p>" + std::to_string(forked.size()) + (forked.size() == 1 ? " stack has" : " stacks have") +
+            " a trace that branches. Where the dendrites imaged do not branch, a branch point is where two touched "
+            "or crossed, and the length there may be off: check these overlays first (the white rings).</p>\n<ul>\n";
     for (const stats::StackRecord* s : forked)
       html += "<li>" + escape(s->stack_id.empty() ? s->path : s->stack_id) + ": " + fixed(s->branch_points, 0) +
               " branch point" + (s->branch_points == 1 ? "" : "s") + "</li>\n";
