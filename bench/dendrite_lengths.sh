@@ -12,6 +12,10 @@ build="${SPINESCOPE_BUILD:-$here/build}"
 ninja -C "$build" dendrite_accuracy >/dev/null
 tool="$build/tests/stages/dendrites/dendrite_accuracy"
 sets=("$@")
+for s in "${sets[@]}"; do
+  [[ "$s" =~ ^[0-9]+:[1-9][0-9]*:[1-9][0-9]*:[1-9][0-9]*$ ]] ||
+    { echo "bench/dendrite_lengths.sh: '$s' is not FIRST:N:NXY:NZ (e.g. 8000:20:256:32)" >&2; exit 64; }
+done
 if [ ${#sets[@]} -eq 0 ]; then
   sets=(1000:20:256:32 3200:20:256:32 5000:20:256:32 5100:12:512:48 200:12:256:32 300:12:256:32
         100:12:512:48 400:12:512:48 11:4:512:48 8000:20:256:32 8100:12:512:48 9000:20:256:32)
