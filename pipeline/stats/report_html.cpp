@@ -404,6 +404,7 @@ std::string render_report_html(const StatsResult& r, const std::string& dir, int
                 escape(s.group + " / " + s.animal + " / " + s.neuron) + "</td><td>" + escape(s.error) + "</td></tr>\n";
     html += "</table>\n";
   }
+  auto branch_points = [](double n) { return fixed(n, 0) + (n == 1 ? " branch point" : " branch points"); };
   std::vector<const stats::StackRecord*> forked;
   for (const auto& s : r.data.stacks)
     if (s.ok() && s.branch_points > 0) forked.push_back(&s);
@@ -412,8 +413,8 @@ std::string render_report_html(const StatsResult& r, const std::string& dir, int
             " a trace that branches. Where the dendrites imaged do not branch, a branch point is where two touched "
             "or crossed, and the length there may be off: check these overlays first (the white rings).</p>\n<ul>\n";
     for (const stats::StackRecord* s : forked)
-      html += "<li>" + escape(s->stack_id.empty() ? s->path : s->stack_id) + ": " + fixed(s->branch_points, 0) +
-              " branch point" + (s->branch_points == 1 ? "" : "s") + "</li>\n";
+      html += "<li>" + escape(s->stack_id.empty() ? s->path : s->stack_id) + ": " + branch_points(s->branch_points) +
+              "</li>\n";
     html += "</ul>\n";
   }
   html += "<div class=\"thumbs\">\n";
@@ -426,9 +427,7 @@ std::string render_report_html(const StatsResult& r, const std::string& dir, int
     html += "<div>" + escape(s.stack_id) + " · " + escape(s.group + " / " + s.animal + " / " + s.neuron) + "<br>" +
             fixed(s.spine_count, 0) + " spines on " + fixed(s.dendrite_length_um, 1) + " µm (" +
             fixed(s.dendrite_length_um > 0 ? s.spine_count / s.dendrite_length_um : NAN, 3) + " /µm)" +
-            (s.branch_points > 0 ? " · " + fixed(s.branch_points, 0) + " branch point" +
-                                       (s.branch_points == 1 ? "" : "s")
-                                 : "") +
+            (s.branch_points > 0 ? " · " + branch_points(s.branch_points) : "") +
             "</div></div>\n";
   }
   html += "</div>\n</body>\n</html>\n";
