@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Recall on the real dendrite meshes of ../shared/data/spinetool-meshes rendered through the generator's PSF and
-# noise path (make-sample-stacks --from-mesh). The data stay outside the repository.
+# noise path (make-sample-stacks --from-mesh), and the dendrite-length error against each mesh's own skeleton
+# (its truth; the density error is not a measure here, as not every protrusion was annotated). The data stay
+# outside the repository.
 # The meshes were segmented from confocal stacks and carry its axial blur (shafts 3-6x taller than wide), so each
 # is rendered twice: with --mesh-z-scale auto (shaft made round first; the fair test) and as given (z blurred twice).
 # usage: bench/meshes.sh [SEED]

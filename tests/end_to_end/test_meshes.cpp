@@ -1,9 +1,11 @@
 // Real dendrite morphology: the ten SpineTool dendrites (../shared/data/spinetool-meshes, meshes in µm with
 // 98 annotated spines) imaged through the generator's PSF and noise path, analysed by the default chain and
-// scored by evaluate. Not every visible protrusion was annotated, so recall is the number that counts here.
+// scored by evaluate. Not every visible protrusion was annotated, so recall is the number that counts here for
+// spines (and the density error is not a measure); the dendrite length is checked against the mesh's skeleton.
 #include <gtest/gtest.h>
 
 #include <boost/filesystem.hpp>
+#include <cmath>
 
 #include "spinescope/evaluate.hpp"
 #include "spinescope/registry.hpp"
@@ -21,6 +23,11 @@ namespace fs = boost::filesystem;
 // made round first, which is the fair test of the detector; the as-given rendering is kept as a harder one.
 constexpr double kMinRecallRound = 0.87;   // measured 0.908 (89/98)
 constexpr double kMinRecallAsGiven = 0.70;  // measured 0.745 (73/98)
+// Total dendrite length against the meshes' own skeletons (make-sample-stacks' mesh truth: TEASAR on the shaft
+// at 0.05 µm, #3's 3 µm branch rule), pooled over the ten. Per mesh it is within 3% on half of them; the rest
+// differ at ends with protrusions and at side protrusions of about 3 µm, where the rule itself is at its edge.
+constexpr double kMaxLengthErrorRound = 0.08;    // measured -2.8% (250.1 of 257.3 um)
+constexpr double kMaxLengthErrorAsGiven = 0.12;  // measured +5.1%
 
 EvalReport analyse_meshes(const fs::path& data, double z_scale, const std::string& tag) {
   const fs::path dir = test::make_temp_dir("meshes-" + tag);
@@ -52,9 +59,11 @@ TEST(EndToEnd, RecallOnRealDendriteMeshes) {
   const EvalReport round = analyse_meshes(data, gen::kAutoMeshZScale, "auto");
   EXPECT_EQ(round.pooled.true_spines, 98);
   EXPECT_GE(round.pooled.recall, kMinRecallRound);
+  EXPECT_LE(std::abs(round.pooled.length_rel_error), kMaxLengthErrorRound);
   const EvalReport as_given = analyse_meshes(data, 1.0, "as-given");
   EXPECT_EQ(as_given.pooled.true_spines, 98);
   EXPECT_GE(as_given.pooled.recall, kMinRecallAsGiven);
+  EXPECT_LE(std::abs(as_given.pooled.length_rel_error), kMaxLengthErrorAsGiven);
 }
 
 }  // namespace

@@ -61,13 +61,63 @@ Mesh icosphere(PointUm c, double r, int subdivisions) {
   return m;
 }
 
-/// An axis-aligned box whose faces lie exactly on fine-grid planes: rays meet its vertices and edges.
-Mesh grid_cube(double lo, double hi) {
+/// An axis-aligned box from @p lo to @p hi, outward-facing triangles.
+Mesh box(PointUm lo, PointUm hi) {
   Mesh m;
-  for (int i = 0; i < 8; ++i) m.vertices.push_back({i & 1 ? hi : lo, i & 2 ? hi : lo, i & 4 ? hi : lo});
+  for (int i = 0; i < 8; ++i)
+    m.vertices.push_back({i & 1 ? hi.x_um : lo.x_um, i & 2 ? hi.y_um : lo.y_um, i & 4 ? hi.z_um : lo.z_um});
   m.triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
                  {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
   return m;
+}
+
+/// A cube whose faces lie exactly on fine-grid planes: rays meet its vertices and edges.
+Mesh grid_cube(double lo, double hi) { return box({lo, lo, lo}, {hi, hi, hi}); }
+
+/// Closed meshes that touch but do not overlap, as one mesh (crossing parity makes it their union).
+Mesh joined(const std::vector<Mesh>& parts) {
+  Mesh m;
+  for (const Mesh& p : parts) {
+    const int offset = static_cast<int>(m.vertices.size());
+    m.vertices.insert(m.vertices.end(), p.vertices.begin(), p.vertices.end());
+    for (const auto& t : p.triangles) m.triangles.push_back({t[0] + offset, t[1] + offset, t[2] + offset});
+  }
+  return m;
+}
+
+/// A closed tube of radius @p r_um along a quarter circle of radius @p bend_um in the xy plane (at z = @p z),
+/// flat ends; its axis is bend_um·π/2 long.
+Mesh arc_tube(double bend_um, double r_um, double z) {
+  Mesh m;
+  const int ring = 32, rings = 121;
+  for (int a = 0; a < rings; ++a) {
+    const double phi = 0.5 * kPi * a / (rings - 1);
+    const double cx = 1.0 + bend_um * std::cos(phi), cy = 1.0 + bend_um * std::sin(phi);
+    for (int q = 0; q < ring; ++q) {
+      const double t = 2 * kPi * q / ring, radial = r_um * std::cos(t);
+      m.vertices.push_back({cx + radial * std::cos(phi), cy + radial * std::sin(phi), z + r_um * std::sin(t)});
+    }
+  }
+  for (int a = 0; a + 1 < rings; ++a)
+    for (int q = 0; q < ring; ++q) {
+      const int i = a * ring + q, j = a * ring + (q + 1) % ring;
+      m.triangles.push_back({i, i + ring, j});
+      m.triangles.push_back({j, i + ring, j + ring});
+    }
+  const int c0 = static_cast<int>(m.vertices.size());
+  m.vertices.push_back({1.0 + bend_um, 1.0, z});
+  m.vertices.push_back({1.0, 1.0 + bend_um, z});
+  for (int q = 0; q < ring; ++q) {
+    m.triangles.push_back({c0, q, (q + 1) % ring});
+    m.triangles.push_back({c0 + 1, (rings - 1) * ring + (q + 1) % ring, (rings - 1) * ring + q});
+  }
+  return m;
+}
+
+double total_length_um(const std::vector<DendriteTruth>& branches) {
+  double sum = 0.0;
+  for (const DendriteTruth& d : branches) sum += d.length_um;
+  return sum;
 }
 
 /// A closed tube along x from 0 to @p length_um with an elliptic cross-section (semi-axes @p ry_um across,
@@ -208,8 +258,14 @@ TEST_F(MeshFiles, FolderTruthFromASyntheticSpine) {
                    static_cast<std::size_t>(std::lround(z / 0.35)));
   };
   EXPECT_GT(at(6.0, 3.0, 5.0), 3 * at(8.0, 3.0, 5.0));
+  // The dendrite's truth: the shaft's axis (y = z = 3 after the move) to one radius (1 µm) inside each end; the
+  // spine adds nothing.
   ASSERT_EQ(s.dendrites.size(), 1u);
-  EXPECT_TRUE(std::isnan(s.dendrites[0].length_um));
+  EXPECT_NEAR(s.dendrites[0].length_um, 8.0 - 2 * 0.9, 0.2);
+  for (const PointUm& p : s.dendrites[0].centerline) {
+    EXPECT_NEAR(p.y_um, 3.0, 0.1);
+    EXPECT_NEAR(p.z_um, 3.0, 0.1);
+  }
 }
 
 // A shaft 3x taller than wide (as segmented from a confocal stack) reads as aspect 3; a tall spine on a round
@@ -223,6 +279,60 @@ TEST(MeshAspect, ShaftHeightOverWidth) {
   for (const PointUm& p : spine.vertices) round.vertices.push_back(p);
   for (const auto& t : spine.triangles) round.triangles.push_back({t[0] + offset, t[1] + offset, t[2] + offset});
   EXPECT_NEAR(shaft_aspect_ratio(round, {spine}), 1.0, 0.05);
+}
+
+// The reference centerline of a mesh dendrite runs along the axis and ends one radius inside each end (0.9 of the
+// depth there, allowing for the 0.05 µm grid): along a quarter circle, and along a 1 µm square bar, whose depth
+// at the axis is 0.5 µm. A tube 3x taller than wide (as segmented with a confocal's axial blur) has the
+// centerline of the round one.
+TEST(MeshCenterline, FollowsTheAxisToOneRadiusInsideEachEnd) {
+  const Mesh arc = arc_tube(8.0, 0.5, 2.0);
+  EXPECT_NEAR(mesh_volume_um3(arc), kPi * 0.25 * 4.0 * kPi, 0.01 * kPi * kPi);
+  const std::vector<DendriteTruth> a = mesh_shaft_centerlines(arc, {});
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_NEAR(a[0].length_um, 4.0 * kPi - 2 * 0.45, 0.25);
+  EXPECT_NEAR(a[0].mean_radius_um, 0.5, 0.07);
+  for (const PointUm& p : a[0].centerline) {  // on the axis: 8 µm from the circle's centre, at z 2
+    EXPECT_NEAR(std::hypot(p.x_um - 1.0, p.y_um - 1.0), 8.0, 0.08);
+    EXPECT_NEAR(p.z_um, 2.0, 0.08);
+  }
+
+  const std::vector<DendriteTruth> bar = mesh_shaft_centerlines(box({1, 1, 1}, {13, 2, 2}), {});
+  ASSERT_EQ(bar.size(), 1u);
+  EXPECT_NEAR(bar[0].length_um, 12.0 - 2 * 0.45, 0.15);
+  const std::vector<DendriteTruth> tall = mesh_shaft_centerlines(elliptic_tube(12.0, 0.5, 1.5, 3.0, 3.0), {});
+  ASSERT_EQ(tall.size(), 1u);
+  EXPECT_NEAR(tall[0].length_um, 12.0 - 2 * 0.45, 0.15);
+  for (const PointUm& p : tall[0].centerline) {
+    EXPECT_NEAR(p.y_um, 3.0, 0.08);
+    EXPECT_NEAR(p.z_um, 3.0, 0.15);
+  }
+}
+
+// #3's rule on the mesh's own branches: a side bar reaching 6 µm from the shaft is a dendrite branch (counted from
+// the shaft's axis), a 1.5 µm bump is a spine nobody annotated and a long bar a third as thick is a thin process;
+// neither adds length.
+TEST(MeshCenterline, KeepsDendriteBranchesAndPrunesBumpsAndThinProcesses) {
+  const Mesh shaft = box({1, 1, 1}, {13, 2, 2});
+  const double shaft_um = 12.0 - 2 * 0.45;
+  const std::vector<DendriteTruth> t = mesh_shaft_centerlines(joined({shaft, box({6.5, 2, 1}, {7.5, 8, 2})}), {});
+  EXPECT_EQ(t.size(), 3u);  // the shaft's two sides of the junction and the side branch
+  EXPECT_NEAR(total_length_um(t), shaft_um + (8.0 - 1.5 - 0.45), 0.3);
+
+  const std::vector<DendriteTruth> bump = mesh_shaft_centerlines(joined({shaft, box({6.5, 2, 1}, {7.5, 3.5, 2})}), {});
+  ASSERT_EQ(bump.size(), 1u);
+  EXPECT_NEAR(bump[0].length_um, shaft_um, 0.2);
+
+  const std::vector<DendriteTruth> thin =
+      mesh_shaft_centerlines(joined({shaft, box({6.85, 2, 1.35}, {7.15, 10, 1.65})}), {});
+  ASSERT_EQ(thin.size(), 1u);
+  EXPECT_NEAR(thin[0].length_um, shaft_um, 0.2);
+
+  // Given as a spine mesh, the side bar is left out of the shaft altogether.
+  const Mesh side = box({6.5, 2, 1}, {7.5, 8, 2});
+  const std::vector<DendriteTruth> spine = mesh_shaft_centerlines(joined({shaft, side}), {side});
+  ASSERT_EQ(spine.size(), 1u);
+  EXPECT_NEAR(spine[0].length_um, shaft_um, 0.2);
 }
 
 // --mesh-z-scale auto: the folder's shaft (2.5x taller than wide) is rendered round, and the spine truth scales

@@ -134,6 +134,16 @@ struct Mesh {
 /// only surface vertices farther than 0.4 µm from every vertex of @p spines. 1 when no section qualifies.
 double shaft_aspect_ratio(const Mesh& surface, const std::vector<Mesh>& spines);
 
+/// @brief The reference centerlines of a mesh dendrite (the truth of its length), one per branch: the points of
+/// @p surface not inside any of @p spines on a 0.05 µm grid (their largest connected piece), branches taken
+/// longest first from one end (TEASAR: the point farthest along the shaft not yet covered, and its path back to
+/// the branches kept, keeping deepest inside). A side branch counts as dendrite when it reaches at least 3 µm
+/// beyond the branch it leaves and its median depth is at least 0.2 µm (#3: shorter ones are spines; a
+/// dendrite is at least 0.4 µm across). Each path is moved to its cross-sections' centroids, smoothed (about a
+/// Gaussian of 0.35 µm), and ends one radius inside its tip (as a round-capped tube's axis does); a side branch
+/// starts where it joins. radii_um: each point's depth below the surface. Empty when nothing is left.
+std::vector<DendriteTruth> mesh_shaft_centerlines(const Mesh& surface, const std::vector<Mesh>& spines);
+
 /// @brief Reads an OFF file (triangles only; polygons are fanned). Throws InputError naming the file.
 Mesh read_off(const std::string& path);
 /// @brief Enclosed volume of a closed, consistently oriented mesh (divergence theorem), in µm³.
