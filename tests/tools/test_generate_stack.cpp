@@ -239,6 +239,57 @@ TEST_F(GenerateStack, PunctaAreFarFromDendritesAndBright) {
   EXPECT_GT(total, 0);
 }
 
+// ends_inside_fraction 1: each dendrite keeps the same path but ends inside the stack at one end, a round tip
+// 1 µm clear of the other dendrites, with no spine base within 1 µm of it; the image is bright at the tip's axis
+// and dark just beyond its cap.
+TEST(GenerateStackTips, DendritesEndInsideAtARoundTipClearOfTheOthers) {
+  int tips = 0;
+  for (std::uint64_t seed : {1u, 2u, 3u, 4u}) {
+    GeneratorConfig cfg = small_config(seed);
+    cfg.imaging.noise = false;
+    const GeneratedStack whole = generate_stack(cfg);
+    cfg.ends_inside_fraction = 1.0;
+    const GeneratedStack s = generate_stack(cfg);
+    ASSERT_EQ(s.dendrites.size(), whole.dendrites.size());
+    const double b[3] = {(s.image.nx() - 1) * 0.1, (s.image.ny() - 1) * 0.1, (s.image.nz() - 1) * 0.35};
+    for (std::size_t k = 0; k < s.dendrites.size(); ++k) {
+      const DendriteTruth& d = s.dendrites[k];
+      auto to_face = [&](const P& p) { return std::min({p.x, p.y, b[0] - p.x, b[1] - p.y}); };
+      const bool front_tip = to_face(P(d.centerline.front())) > 1e-6, back_tip = to_face(P(d.centerline.back())) > 1e-6;
+      EXPECT_FALSE(front_tip && back_tip) << "one end stays on a face";
+      if (!front_tip && !back_tip) {  // no clear place for a tip: the dendrite is kept whole
+        EXPECT_NEAR(d.length_um, whole.dendrites[k].length_um, 1e-9);
+        continue;
+      }
+      ++tips;
+      EXPECT_LT(d.length_um, 0.75 * whole.dendrites[k].length_um);
+      EXPECT_GT(d.length_um, 0.25 * whole.dendrites[k].length_um);
+      const std::size_t n = d.centerline.size();
+      const P tip(front_tip ? d.centerline.front() : d.centerline.back());
+      const P before(front_tip ? d.centerline[std::min<std::size_t>(n - 1, 10)] : d.centerline[n > 11 ? n - 11 : 0]);
+      const double r = front_tip ? d.radii_um.front() : d.radii_um.back();
+      for (std::size_t o = 0; o < s.dendrites.size(); ++o) {
+        if (o == k) continue;
+        for (std::size_t i = 0; i < s.dendrites[o].centerline.size(); ++i)
+          EXPECT_GE((tip - P(s.dendrites[o].centerline[i])).norm() - r - s.dendrites[o].radii_um[i], 1.0 - 1e-6);
+      }
+      for (const SpineTruth& sp : s.spines)
+        if (sp.dendrite_id == d.dendrite_id) EXPECT_GE((P(sp.base) - tip).norm(), 0.9);
+      const ImagingConfig im;
+      auto photons_at = [&](const P& p) {
+        const auto v =
+            s.image(static_cast<std::size_t>(std::lround(p.x / 0.1)), static_cast<std::size_t>(std::lround(p.y / 0.1)),
+                    static_cast<std::size_t>(std::lround(p.z / 0.35)));
+        return (v - im.offset) / im.gain - im.background_photons;
+      };
+      const P out = tip + (tip - before) * ((r + 0.6) / (tip - before).norm());
+      EXPECT_GT(photons_at(tip), 0.4 * im.photons * 0.85 * std::exp(-b[2] / im.attenuation_length_um));
+      if (out.x > 0 && out.y > 0 && out.x < b[0] && out.y < b[1]) EXPECT_LT(photons_at(out), 0.25 * im.photons);
+    }
+  }
+  EXPECT_GE(tips, 4);
+}
+
 TEST(GenerateStackErrors, RefusesStacksTooSmallOrBadSettings) {
   GeneratorConfig cfg;
   cfg.imaging.nz = 6;  // 1.75 µm deep: no room for a dendrite 1.5 µm inside z
@@ -248,6 +299,9 @@ TEST(GenerateStackErrors, RefusesStacksTooSmallOrBadSettings) {
   EXPECT_THROW(generate_stack(cfg), ParameterError);
   cfg = GeneratorConfig{};
   cfg.max_dendrites = 0;
+  EXPECT_THROW(generate_stack(cfg), ParameterError);
+  cfg = GeneratorConfig{};
+  cfg.ends_inside_fraction = 1.5;
   EXPECT_THROW(generate_stack(cfg), ParameterError);
 }
 

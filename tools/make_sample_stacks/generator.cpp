@@ -26,6 +26,7 @@ constexpr double kPunctumDendriteUm = 4.0;          // punctum surface to any de
 constexpr double kPunctumSpineUm = 2.0;             // punctum surface to any spine surface
 constexpr double kMaxTiltRad = 15.0 * kPi / 180.0;  // spine axis tilt from the surface normal, along the shaft
 constexpr int kSpineTries = 8;                      // directions tried at one base before giving up on it
+constexpr double kTipClearUm = 1.0;                 // no spine base this close to a tip, no other dendrite either
 
 /// A dendrite's centerline sampled every kStepUm of arclength, with its radius.
 struct Dendrite {
@@ -33,6 +34,7 @@ struct Dendrite {
   std::vector<double> r;
   std::size_t in_begin = 0, in_end = 0;  // [in_begin, in_end): the samples inside the stack
   double brightness = 1.0;
+  bool tip_at_begin = false, tip_at_end = false;  // the dendrite ends there inside the stack (c.front(), c.back())
 };
 
 struct Bounds {
@@ -225,6 +227,8 @@ void validate_generator(const GeneratorConfig& cfg, const Bounds& b) {
   if (!(cfg.min_spine_gap_um >= 0.2) || cfg.min_spine_gap_um > 10)
     bad("min_spine_gap_um", cfg.min_spine_gap_um, "must be in [0.2, 10]");
   if (cfg.puncta < 0 || cfg.puncta > 1000) bad("puncta", cfg.puncta, "must be in [0, 1000]");
+  if (!(cfg.ends_inside_fraction >= 0) || cfg.ends_inside_fraction > 1)
+    bad("ends_inside_fraction", cfg.ends_inside_fraction, "must be in [0, 1]");
   if (b.x < 5.0 || b.y < 5.0) bad("extent_xy_um", std::min(b.x, b.y), "the stack must span at least 5 um in x and y");
   if (b.z < 2 * kZMarginUm + 2 * cfg.max_radius_um)
     bad("extent_z_um", b.z,
@@ -261,6 +265,34 @@ GeneratedStack generate_stack(const GeneratorConfig& cfg) {
                            " in this stack (make it larger or allow crossing)");
   }
 
+  // Dendrites that end inside the stack: cut at 30-70% of the run through it, the rest gone (the capsules end
+  // round). A tip stays clear of every other dendrite (kTipClearUm between the tip's surface and theirs): real
+  // dendrites do not end inside one another, and a tip that does is not in the image to be found.
+  for (std::size_t k = 0; k < dendrites.size() && cfg.ends_inside_fraction > 0; ++k) {
+    if (rng.uniform(0.0, 1.0) >= cfg.ends_inside_fraction) continue;
+    Dendrite& d = dendrites[k];
+    const bool at_end = rng.uniform(0.0, 1.0) < 0.5;
+    const std::size_t run = d.in_end - d.in_begin;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      const std::size_t cut = d.in_begin + static_cast<std::size_t>(rng.uniform(0.3, 0.7) * static_cast<double>(run));
+      bool clear = true;
+      for (std::size_t o = 0; o < dendrites.size() && clear; ++o)
+        if (o != k && surface_distance(dendrites[o], d.c[cut]) - d.r[cut] < kTipClearUm) clear = false;
+      if (!clear) continue;
+      if (at_end) {
+        d.c.resize(cut + 1), d.r.resize(cut + 1);
+        d.in_end = cut + 1;
+        d.tip_at_end = true;
+      } else {
+        d.c.erase(d.c.begin(), d.c.begin() + static_cast<long>(cut));
+        d.r.erase(d.r.begin(), d.r.begin() + static_cast<long>(cut));
+        d.in_end -= cut, d.in_begin = 0;
+        d.tip_at_begin = true;
+      }
+      break;
+    }
+  }
+
   // Spines: bases along each dendrite at least min_spine_gap_um apart, mean density spine_density_per_um.
   std::vector<SpineBuild> spines;
   if (cfg.spine_density_per_um > 0) {
@@ -268,8 +300,9 @@ GeneratedStack generate_stack(const GeneratorConfig& cfg) {
     const double excess = std::max(mean_gap - cfg.min_spine_gap_um, 0.25 * cfg.min_spine_gap_um);
     for (std::size_t k = 0; k < dendrites.size(); ++k) {
       const Dendrite& d = dendrites[k];
-      double s = d.in_begin * kStepUm + rng.uniform(0.0, mean_gap);
-      const double s_end = (d.in_end - 1) * kStepUm;
+      // Not within kTipClearUm of a tip: a spine there would stand off the round end.
+      double s = d.in_begin * kStepUm + (d.tip_at_begin ? kTipClearUm : 0.0) + rng.uniform(0.0, mean_gap);
+      const double s_end = (d.in_end - 1) * kStepUm - (d.tip_at_end ? kTipClearUm : 0.0);
       for (; s < s_end; s += cfg.min_spine_gap_um + rng.exponential(excess)) {
         const std::size_t i = static_cast<std::size_t>(std::lround(s / kStepUm));
         const char* type = draw_type(rng);
@@ -314,20 +347,30 @@ GeneratedStack generate_stack(const GeneratorConfig& cfg) {
       tube.points.push_back(d.c[i].point());
       tube.radii_um.push_back(d.r[i]);
     }
+    if (d.tip_at_end && (d.c.size() - 1) % stride != 0) {  // the tip is the last capsule's end
+      tube.points.push_back(d.c.back().point());
+      tube.radii_um.push_back(d.r.back());
+    }
     scene.tubes.push_back(std::move(tube));
 
+    // The truth runs from where the centerline enters the stack (or from its tip) to where it leaves (or to its
+    // tip: one radius inside the round end).
     DendriteTruth t;
     t.dendrite_id = static_cast<int>(k) + 1;
-    t.centerline.push_back(clip_to_bounds(bounds, d.c[d.in_begin], d.c[d.in_begin - 1]).point());
-    t.radii_um.push_back(d.r[d.in_begin]);
+    if (!d.tip_at_begin) {
+      t.centerline.push_back(clip_to_bounds(bounds, d.c[d.in_begin], d.c[d.in_begin - 1]).point());
+      t.radii_um.push_back(d.r[d.in_begin]);
+    }
     double radius_sum = 0.0;
     for (std::size_t i = d.in_begin; i < d.in_end; ++i) {
       t.centerline.push_back(d.c[i].point());
       t.radii_um.push_back(d.r[i]);
       radius_sum += d.r[i];
     }
-    t.centerline.push_back(clip_to_bounds(bounds, d.c[d.in_end - 1], d.c[d.in_end]).point());
-    t.radii_um.push_back(d.r[d.in_end - 1]);
+    if (!d.tip_at_end) {
+      t.centerline.push_back(clip_to_bounds(bounds, d.c[d.in_end - 1], d.c[d.in_end]).point());
+      t.radii_um.push_back(d.r[d.in_end - 1]);
+    }
     for (std::size_t i = 1; i < t.centerline.size(); ++i)
       t.length_um += (V3(t.centerline[i]) - V3(t.centerline[i - 1])).norm();
     t.mean_radius_um = radius_sum / static_cast<double>(d.in_end - d.in_begin);

@@ -19,8 +19,11 @@ struct StackAccuracy {
 };
 
 /// @brief Generates a stack (default noise) with @p seed and size, runs preprocess + dendrites and compares.
-inline StackAccuracy measure_generated(std::uint64_t seed, std::size_t nx, std::size_t ny, std::size_t nz) {
+/// @p ends_inside: the generator's chance that a dendrite ends inside the stack.
+inline StackAccuracy measure_generated(std::uint64_t seed, std::size_t nx, std::size_t ny, std::size_t nz,
+                                       double ends_inside = 0.0) {
   gen::GeneratorConfig cfg;
+  cfg.ends_inside_fraction = ends_inside;
   cfg.imaging.nx = nx, cfg.imaging.ny = ny, cfg.imaging.nz = nz;
   cfg.imaging.seed = seed;
   const gen::GeneratedStack stack = gen::generate_stack(cfg);

@@ -41,5 +41,21 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedCases,
                                            std::make_tuple(300, 256, 32), std::make_tuple(5101, 512, 48),
                                            std::make_tuple(1004, 256, 32), std::make_tuple(8109, 512, 48)));
 
+// Dendrites that end inside the stack (every dendrite, at one end; make-sample-stacks --ends-inside 1): the trace
+// ends at the tip, one radius inside its round cap, as the truth does (the dendrites of the cases above all run
+// from face to face).
+class DendritesGeneratedTips : public ::testing::TestWithParam<std::tuple<int, int, int>> {};
+
+TEST_P(DendritesGeneratedTips, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
+  const auto [seed, nxy, nz] = GetParam();
+  const test::StackAccuracy a = test::measure_generated(static_cast<std::uint64_t>(seed), nxy, nxy, nz, 1.0);
+  EXPECT_LT(std::abs(a.length_error), 0.03) << "truth " << a.truth_um << " um, traced " << a.traced_um << " um";
+  EXPECT_LT(a.rms_um, 0.25);
+  EXPECT_LT(a.uncovered_um, 0.03 * a.truth_um);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTips,
+                         ::testing::Values(std::make_tuple(10000, 256, 32), std::make_tuple(10100, 512, 48)));
+
 }  // namespace
 }  // namespace spinescope
