@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Accuracy over generated stacks: N seeds (default 20, starting at 1000: not the seeds the tests or sample
-# stacks use), default noise; optional photon count. Prints `spinescope evaluate`'s pooled table.
-# usage: bench/accuracy.sh [N] [FIRST_SEED] [PHOTONS]
+# stacks use), default noise; optional photon count and chance that a dendrite ends inside the stack
+# (make-sample-stacks --ends-inside). Prints `spinescope evaluate`'s pooled table.
+# usage: bench/accuracy.sh [N] [FIRST_SEED] [PHOTONS] [ENDS_INSIDE]   (PHOTONS empty: the default)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-n="${1:-20}"; first="${2:-1000}"; photons="${3:-}"
+n="${1:-20}"; first="${2:-1000}"; photons="${3:-}"; ends="${4:-}"
 build="${SPINESCOPE_BUILD:-$here/build}"
 bin="$build/bin"
-work="${BENCH_DIR:-/tmp/spinescope-accuracy}${photons:+-p$photons}"
+work="${BENCH_DIR:-/tmp/spinescope-accuracy}${photons:+-p$photons}${ends:+-e$ends}"
 mkdir -p "$work"
 ninja -C "$build" spinescope_cli make-sample-stacks >/dev/null
 pairs=()
 for ((s = first; s < first + n; ++s)); do
   prefix="$work/acc_seed$s"
   [ -f "$prefix.tif" ] || "$bin/make-sample-stacks" --out "$work" --name acc --seed "$s" --count 1 \
-    ${photons:+--photons "$photons"} >/dev/null
+    ${photons:+--photons "$photons"} ${ends:+--ends-inside "$ends"} >/dev/null
   "$bin/spinescope" analyze "$prefix.tif" --out "$prefix.out" --quiet >/dev/null
   pairs+=("$prefix.out" "$prefix")
 done
