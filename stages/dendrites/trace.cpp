@@ -913,7 +913,14 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       candidates.push_back({point_at(p, std::min(g.v[best_junction].r, best_length)), p.back()});
     g.remove_edge(best);
     g.v[best_end].alive = false;
-    g.dissolve(best_junction);
+    // Two edges left between the junction and one other vertex run around a hole (as above): merged they would
+    // make a loop that is dropped later with the stretch of dendrite beyond it, so the longer one goes now.
+    const auto& left = g.v[best_junction].edges;
+    if (left.size() == 2 && g.e[left[0]].a != g.e[left[0]].b && g.e[left[1]].a != g.e[left[1]].b &&
+        g.other(left[0], best_junction) == g.other(left[1], best_junction))
+      g.remove_edge(g.length(left[0]) > g.length(left[1]) ? left[0] : left[1]);
+    else
+      g.dissolve(best_junction);
   }
 
   // A short edge between two junctions where a dendrite runs straight through each (the other two branches

@@ -314,6 +314,28 @@ TEST(Dendrites, SpineNearADendriteTipIsASpineAndTheTipIsDendrite) {
                                            std::lround(head.z_um / 0.35))]);
 }
 
+// A hole in the mask near a dendrite's tip (its end splits around a 1.7 µm hole for 3 µm): the skeleton's loop
+// around the hole is one stretch of the dendrite, not a loop to drop with everything beyond it (the trace ended
+// at x = 12.2 µm, 12.3 µm long). The 1 µm past the split is a short spur there and goes as a spine candidate.
+TEST(Dendrites, HoleNearATipKeepsTheDendriteBeyondIt) {
+  const auto im = test_imaging(256, 160, 30);
+  gen::Scene scene;
+  scene.tubes.push_back(tube({{-1.0, 8.0, 5.0}, {12.0, 8.0, 5.0}}, 0.5));
+  scene.tubes.push_back(tube({{12.0, 8.0, 5.0}, {13.5, 9.2, 5.0}, {15.0, 8.0, 5.0}}, 0.35));
+  scene.tubes.push_back(tube({{12.0, 8.0, 5.0}, {13.5, 6.8, 5.0}, {15.0, 8.0, 5.0}}, 0.35));
+  scene.tubes.push_back(tube({{15.0, 8.0, 5.0}, {16.0, 8.0, 5.0}}, 0.5));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  ASSERT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
+  // From the face at x = 0 along one side of the hole: 15.8 µm to its far end at x = 15, 16.8 µm to the tip.
+  EXPECT_GT(g.total_length_um(), 15.0) << describe(g);
+  EXPECT_LT(g.total_length_um(), 17.0) << describe(g);
+  double reach = 0.0;
+  for (const auto& b : g.branches)
+    for (const auto& n : b.nodes) reach = std::max(reach, n.x_um);
+  EXPECT_GT(reach, 14.5) << describe(g);
+}
+
 TEST(Dendrites, RadiusOfThinTube) {
   const auto im = test_imaging(200, 160, 30);
   const std::vector<PointUm> path{{-1.0, 6.0, 4.0}, {20.5, 10.0, 6.0}};
