@@ -138,14 +138,16 @@ struct Mesh {
 /// only surface vertices farther than 0.4 µm from every vertex of @p spines. 1 when no section qualifies.
 double shaft_aspect_ratio(const Mesh& surface, const std::vector<Mesh>& spines);
 
-/// @brief The reference centerlines of a mesh dendrite (the truth of its length), one per branch: the points of
-/// @p surface not inside any of @p spines on a 0.05 µm grid (their largest connected piece), branches taken
-/// longest first from one end (TEASAR: the point farthest along the shaft not yet covered, and its path back to
-/// the branches kept, keeping deepest inside). A side branch counts as dendrite when it reaches at least 3 µm
-/// beyond the branch it leaves and its median depth is at least 0.2 µm (#3: shorter ones are spines; a
-/// dendrite is at least 0.4 µm across). Each path is moved to its cross-sections' centroids, smoothed (about a
-/// Gaussian of 0.35 µm), and ends one radius inside its tip (as a round-capped tube's axis does); a side branch
-/// starts where it joins. radii_um: each point's depth below the surface. Empty when nothing is left.
+/// @brief The reference centerlines of a mesh dendrite (the truth of its length), one per branch. Found where
+/// the shaft is round (z divided by shaft_aspect_ratio first, the centerlines stretched back): the points of
+/// @p surface not inside any of @p spines on a 0.05 µm grid (their largest connected piece); a skeleton tree
+/// grown from one end (TEASAR: the path to the point farthest along the shaft not yet covered, keeping inside,
+/// joined to the tree where it enters the tube the tree covers); terminal stretches pruned shortest first while
+/// they reach less than 3 µm beyond the surface of the branch they leave (#3: spines, bumps) or have a median
+/// depth under half the tree's (thin processes), the straighter of two such stretches at one end kept. Each
+/// stretch between ends and junctions is a branch: moved to its cross-sections' centroids, smoothed (about a
+/// Gaussian of 0.35 µm), and ending one radius inside a tip (as a round-capped tube's axis does). radii_um: each
+/// point's depth below the surface of the round shaft. Empty when nothing is left.
 std::vector<DendriteTruth> mesh_shaft_centerlines(const Mesh& surface, const std::vector<Mesh>& spines);
 
 /// @brief Reads an OFF file (triangles only; polygons are fanned). Throws InputError naming the file.

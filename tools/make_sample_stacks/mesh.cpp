@@ -419,170 +419,7 @@ class ShaftGrid {
   mutable int stamp_ = 0;
 };
 
-}  // namespace
-
-Mesh read_off(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "cannot open mesh", kExitNoInput);
-  in.imbue(std::locale::classic());
-  std::string tok;
-  auto next_token = [&]() {  // the next whitespace-separated token, skipping '#' comments
-    while (in >> tok) {
-      if (tok[0] != '#') return true;
-      std::string comment;
-      std::getline(in, comment);
-    }
-    return false;
-  };
-  auto next_number = [&](const char* what) {
-    if (!next_token()) throw InputError(path, std::string("truncated: expected ") + what);
-    char* end = nullptr;
-    const double v = std::strtod(tok.c_str(), &end);
-    if (end != tok.c_str() + tok.size() || !std::isfinite(v))
-      throw InputError(path, std::string("expected ") + what + ", found '" + tok + "'");
-    return v;
-  };
-  auto next_count = [&](const char* what, double max) {
-    const double v = next_number(what);
-    if (v != std::floor(v) || v < 0 || v > max) throw InputError(path, std::string("bad ") + what + " '" + tok + "'");
-    return static_cast<long>(v);
-  };
-  if (!next_token() || tok != "OFF") throw InputError(path, "not an OFF file (no 'OFF' header)");
-  const long nv = next_count("vertex count", 5e7), nf = next_count("face count", 1e8);
-  next_count("edge count", 1e9);
-  Mesh mesh;
-  mesh.vertices.resize(static_cast<std::size_t>(nv));
-  for (auto& p : mesh.vertices) {
-    p.x_um = next_number("vertex x");
-    p.y_um = next_number("vertex y");
-    p.z_um = next_number("vertex z");
-  }
-  for (long f = 0; f < nf; ++f) {
-    const long n = next_count("face size", 1000);
-    if (n < 3) throw InputError(path, "face " + std::to_string(f) + " has fewer than 3 vertices");
-    std::vector<int> idx(static_cast<std::size_t>(n));
-    for (int& i : idx) {
-      i = static_cast<int>(next_count("vertex index", 5e7));
-      if (i >= nv) throw InputError(path, "face " + std::to_string(f) + " has a bad vertex index " + tok);
-    }
-    for (long q = 1; q + 1 < n; ++q)
-      mesh.triangles.push_back({idx[0], idx[static_cast<std::size_t>(q)], idx[static_cast<std::size_t>(q) + 1]});
-  }
-  if (mesh.triangles.empty()) throw InputError(path, "mesh has no faces");
-  return mesh;
-}
-
-double mesh_volume_um3(const Mesh& mesh) {
-  double six_v = 0.0;
-  for (const auto& t : mesh.triangles) {
-    const V3 a(mesh.vertices[static_cast<std::size_t>(t[0])]), b(mesh.vertices[static_cast<std::size_t>(t[1])]),
-        c(mesh.vertices[static_cast<std::size_t>(t[2])]);
-    six_v += a.dot(b.cross(c));
-  }
-  return std::abs(six_v) / 6.0;
-}
-
-double voxelised_volume_um3(const Mesh& mesh, double fine_voxel_um) {
-  if (!(fine_voxel_um > 0)) throw ParameterError("voxelised_volume_um3: fine_voxel_um must be > 0");
-  return MeshRows(mesh, fine_voxel_um).volume_um3();
-}
-
-Volume<float> render_mesh_expected(const Mesh& mesh, const ImagingConfig& imaging) {
-  detail::validate_imaging(imaging);
-  const MeshRows rows(mesh, imaging.fine_voxel_um);
-  return detail::render_expected(
-      {rows.box()}, [&](std::size_t, FineBlock& blk) { rows.fill(blk); }, imaging);
-}
-
-double shaft_aspect_ratio(const Mesh& surface, const std::vector<Mesh>& spines) {
-  // Spine vertices hashed on a grid of kSpineClearUm cells: a shaft vertex has none within kSpineClearUm.
-  auto cell = [](double v) { return static_cast<long>(std::floor(v / kSpineClearUm)); };
-  auto key = [](long i, long j, long k) { return (k * 1048576L + j) * 1048576L + i; };
-  std::map<long, std::vector<PointUm>> grid;
-  for (const Mesh& m : spines)
-    for (const PointUm& p : m.vertices) grid[key(cell(p.x_um), cell(p.y_um), cell(p.z_um))].push_back(p);
-  std::vector<PointUm> shaft;
-  for (const PointUm& p : surface.vertices) {
-    bool near = false;
-    for (long dk = -1; dk <= 1 && !near; ++dk)
-      for (long dj = -1; dj <= 1 && !near; ++dj)
-        for (long di = -1; di <= 1 && !near; ++di) {
-          auto it = grid.find(key(cell(p.x_um) + di, cell(p.y_um) + dj, cell(p.z_um) + dk));
-          if (it == grid.end()) continue;
-          for (const PointUm& q : it->second)
-            if ((V3(p) - V3(q)).norm() < kSpineClearUm) {
-              near = true;
-              break;
-            }
-        }
-    if (!near) shaft.push_back(p);
-  }
-  if (shaft.size() < 20) return 1.0;
-  // Main horizontal axis: the leading eigenvector of the xy covariance.
-  double mx = 0, my = 0;
-  for (const PointUm& p : shaft) mx += p.x_um, my += p.y_um;
-  mx /= static_cast<double>(shaft.size()), my /= static_cast<double>(shaft.size());
-  double cxx = 0, cxy = 0, cyy = 0;
-  for (const PointUm& p : shaft) {
-    const double dx = p.x_um - mx, dy = p.y_um - my;
-    cxx += dx * dx, cxy += dx * dy, cyy += dy * dy;
-  }
-  const double angle = 0.5 * std::atan2(2 * cxy, cxx - cyy);
-  const double ax = std::cos(angle), ay = std::sin(angle);
-  std::vector<double> t(shaft.size());
-  double t_lo = 1e300, t_hi = -1e300;
-  for (std::size_t n = 0; n < shaft.size(); ++n) {
-    t[n] = (shaft[n].x_um - mx) * ax + (shaft[n].y_um - my) * ay;
-    t_lo = std::min(t_lo, t[n]), t_hi = std::max(t_hi, t[n]);
-  }
-  std::vector<double> ratios;
-  for (double c = t_lo + kSectionEndUm; c <= t_hi - kSectionEndUm; c += kSectionStepUm) {
-    double q_lo = 1e300, q_hi = -1e300, z_lo = 1e300, z_hi = -1e300;
-    int count = 0;
-    for (std::size_t n = 0; n < shaft.size(); ++n) {
-      if (std::abs(t[n] - c) > 0.5 * kSectionThickUm) continue;
-      const double q = -(shaft[n].x_um - mx) * ay + (shaft[n].y_um - my) * ax;
-      q_lo = std::min(q_lo, q), q_hi = std::max(q_hi, q);
-      z_lo = std::min(z_lo, shaft[n].z_um), z_hi = std::max(z_hi, shaft[n].z_um);
-      ++count;
-    }
-    const double width = q_hi - q_lo;
-    // Too few vertices, or a section across a fork or a bend (too wide to be one shaft).
-    if (count < 20 || width < kMinSectionWidthUm || width > kMaxSectionWidthUm) continue;
-    ratios.push_back((z_hi - z_lo) / width);
-  }
-  if (ratios.empty()) return 1.0;
-  std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
-  return ratios[ratios.size() / 2];
-}
-
 /// mesh_shaft_centerlines of a shaft that is round in cross-section.
-std::vector<DendriteTruth> mesh_round_shaft_centerlines(const Mesh& surface, const std::vector<Mesh>& spines);
-
-std::vector<DendriteTruth> mesh_shaft_centerlines(const Mesh& surface, const std::vector<Mesh>& spines) {
-  // The skeleton of a shaft taller than wide (a mesh segmented with a confocal's axial blur) is a sheet, not a
-  // line: the centerline is found where the shaft is round (z divided by its aspect ratio) and stretched back.
-  const double aspect = std::max(1.0, shaft_aspect_ratio(surface, spines));
-  if (aspect > 1.0) {
-    auto squash = [&](Mesh m) {
-      for (PointUm& p : m.vertices) p.z_um /= aspect;
-      return m;
-    };
-    std::vector<Mesh> round_spines;
-    for (const Mesh& m : spines) round_spines.push_back(squash(m));
-    std::vector<DendriteTruth> out = mesh_round_shaft_centerlines(squash(surface), round_spines);
-    for (DendriteTruth& d : out) {
-      d.length_um = 0.0;
-      for (std::size_t i = 0; i < d.centerline.size(); ++i) {
-        d.centerline[i].z_um *= aspect;
-        if (i > 0) d.length_um += (Vec3(d.centerline[i]) - Vec3(d.centerline[i - 1])).norm();
-      }
-    }
-    return out;
-  }
-  return mesh_round_shaft_centerlines(surface, spines);
-}
-
 std::vector<DendriteTruth> mesh_round_shaft_centerlines(const Mesh& surface, const std::vector<Mesh>& spines) {
   const ShaftGrid grid(surface, spines, kCenterlineGridUm);
   std::vector<DendriteTruth> out;
@@ -772,6 +609,167 @@ std::vector<DendriteTruth> mesh_round_shaft_centerlines(const Mesh& surface, con
     out.push_back(std::move(d));
   }
   return out;
+}
+
+}  // namespace
+
+Mesh read_off(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "cannot open mesh", kExitNoInput);
+  in.imbue(std::locale::classic());
+  std::string tok;
+  auto next_token = [&]() {  // the next whitespace-separated token, skipping '#' comments
+    while (in >> tok) {
+      if (tok[0] != '#') return true;
+      std::string comment;
+      std::getline(in, comment);
+    }
+    return false;
+  };
+  auto next_number = [&](const char* what) {
+    if (!next_token()) throw InputError(path, std::string("truncated: expected ") + what);
+    char* end = nullptr;
+    const double v = std::strtod(tok.c_str(), &end);
+    if (end != tok.c_str() + tok.size() || !std::isfinite(v))
+      throw InputError(path, std::string("expected ") + what + ", found '" + tok + "'");
+    return v;
+  };
+  auto next_count = [&](const char* what, double max) {
+    const double v = next_number(what);
+    if (v != std::floor(v) || v < 0 || v > max) throw InputError(path, std::string("bad ") + what + " '" + tok + "'");
+    return static_cast<long>(v);
+  };
+  if (!next_token() || tok != "OFF") throw InputError(path, "not an OFF file (no 'OFF' header)");
+  const long nv = next_count("vertex count", 5e7), nf = next_count("face count", 1e8);
+  next_count("edge count", 1e9);
+  Mesh mesh;
+  mesh.vertices.resize(static_cast<std::size_t>(nv));
+  for (auto& p : mesh.vertices) {
+    p.x_um = next_number("vertex x");
+    p.y_um = next_number("vertex y");
+    p.z_um = next_number("vertex z");
+  }
+  for (long f = 0; f < nf; ++f) {
+    const long n = next_count("face size", 1000);
+    if (n < 3) throw InputError(path, "face " + std::to_string(f) + " has fewer than 3 vertices");
+    std::vector<int> idx(static_cast<std::size_t>(n));
+    for (int& i : idx) {
+      i = static_cast<int>(next_count("vertex index", 5e7));
+      if (i >= nv) throw InputError(path, "face " + std::to_string(f) + " has a bad vertex index " + tok);
+    }
+    for (long q = 1; q + 1 < n; ++q)
+      mesh.triangles.push_back({idx[0], idx[static_cast<std::size_t>(q)], idx[static_cast<std::size_t>(q) + 1]});
+  }
+  if (mesh.triangles.empty()) throw InputError(path, "mesh has no faces");
+  return mesh;
+}
+
+double mesh_volume_um3(const Mesh& mesh) {
+  double six_v = 0.0;
+  for (const auto& t : mesh.triangles) {
+    const V3 a(mesh.vertices[static_cast<std::size_t>(t[0])]), b(mesh.vertices[static_cast<std::size_t>(t[1])]),
+        c(mesh.vertices[static_cast<std::size_t>(t[2])]);
+    six_v += a.dot(b.cross(c));
+  }
+  return std::abs(six_v) / 6.0;
+}
+
+double voxelised_volume_um3(const Mesh& mesh, double fine_voxel_um) {
+  if (!(fine_voxel_um > 0)) throw ParameterError("voxelised_volume_um3: fine_voxel_um must be > 0");
+  return MeshRows(mesh, fine_voxel_um).volume_um3();
+}
+
+Volume<float> render_mesh_expected(const Mesh& mesh, const ImagingConfig& imaging) {
+  detail::validate_imaging(imaging);
+  const MeshRows rows(mesh, imaging.fine_voxel_um);
+  return detail::render_expected(
+      {rows.box()}, [&](std::size_t, FineBlock& blk) { rows.fill(blk); }, imaging);
+}
+
+double shaft_aspect_ratio(const Mesh& surface, const std::vector<Mesh>& spines) {
+  // Spine vertices hashed on a grid of kSpineClearUm cells: a shaft vertex has none within kSpineClearUm.
+  auto cell = [](double v) { return static_cast<long>(std::floor(v / kSpineClearUm)); };
+  auto key = [](long i, long j, long k) { return (k * 1048576L + j) * 1048576L + i; };
+  std::map<long, std::vector<PointUm>> grid;
+  for (const Mesh& m : spines)
+    for (const PointUm& p : m.vertices) grid[key(cell(p.x_um), cell(p.y_um), cell(p.z_um))].push_back(p);
+  std::vector<PointUm> shaft;
+  for (const PointUm& p : surface.vertices) {
+    bool near = false;
+    for (long dk = -1; dk <= 1 && !near; ++dk)
+      for (long dj = -1; dj <= 1 && !near; ++dj)
+        for (long di = -1; di <= 1 && !near; ++di) {
+          auto it = grid.find(key(cell(p.x_um) + di, cell(p.y_um) + dj, cell(p.z_um) + dk));
+          if (it == grid.end()) continue;
+          for (const PointUm& q : it->second)
+            if ((V3(p) - V3(q)).norm() < kSpineClearUm) {
+              near = true;
+              break;
+            }
+        }
+    if (!near) shaft.push_back(p);
+  }
+  if (shaft.size() < 20) return 1.0;
+  // Main horizontal axis: the leading eigenvector of the xy covariance.
+  double mx = 0, my = 0;
+  for (const PointUm& p : shaft) mx += p.x_um, my += p.y_um;
+  mx /= static_cast<double>(shaft.size()), my /= static_cast<double>(shaft.size());
+  double cxx = 0, cxy = 0, cyy = 0;
+  for (const PointUm& p : shaft) {
+    const double dx = p.x_um - mx, dy = p.y_um - my;
+    cxx += dx * dx, cxy += dx * dy, cyy += dy * dy;
+  }
+  const double angle = 0.5 * std::atan2(2 * cxy, cxx - cyy);
+  const double ax = std::cos(angle), ay = std::sin(angle);
+  std::vector<double> t(shaft.size());
+  double t_lo = 1e300, t_hi = -1e300;
+  for (std::size_t n = 0; n < shaft.size(); ++n) {
+    t[n] = (shaft[n].x_um - mx) * ax + (shaft[n].y_um - my) * ay;
+    t_lo = std::min(t_lo, t[n]), t_hi = std::max(t_hi, t[n]);
+  }
+  std::vector<double> ratios;
+  for (double c = t_lo + kSectionEndUm; c <= t_hi - kSectionEndUm; c += kSectionStepUm) {
+    double q_lo = 1e300, q_hi = -1e300, z_lo = 1e300, z_hi = -1e300;
+    int count = 0;
+    for (std::size_t n = 0; n < shaft.size(); ++n) {
+      if (std::abs(t[n] - c) > 0.5 * kSectionThickUm) continue;
+      const double q = -(shaft[n].x_um - mx) * ay + (shaft[n].y_um - my) * ax;
+      q_lo = std::min(q_lo, q), q_hi = std::max(q_hi, q);
+      z_lo = std::min(z_lo, shaft[n].z_um), z_hi = std::max(z_hi, shaft[n].z_um);
+      ++count;
+    }
+    const double width = q_hi - q_lo;
+    // Too few vertices, or a section across a fork or a bend (too wide to be one shaft).
+    if (count < 20 || width < kMinSectionWidthUm || width > kMaxSectionWidthUm) continue;
+    ratios.push_back((z_hi - z_lo) / width);
+  }
+  if (ratios.empty()) return 1.0;
+  std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
+  return ratios[ratios.size() / 2];
+}
+
+std::vector<DendriteTruth> mesh_shaft_centerlines(const Mesh& surface, const std::vector<Mesh>& spines) {
+  // The skeleton of a shaft taller than wide (a mesh segmented with a confocal's axial blur) is a sheet, not a
+  // line: the centerline is found where the shaft is round (z divided by its aspect ratio) and stretched back.
+  const double aspect = std::max(1.0, shaft_aspect_ratio(surface, spines));
+  if (aspect > 1.0) {
+    auto squash = [&](Mesh m) {
+      for (PointUm& p : m.vertices) p.z_um /= aspect;
+      return m;
+    };
+    std::vector<Mesh> round_spines;
+    for (const Mesh& m : spines) round_spines.push_back(squash(m));
+    std::vector<DendriteTruth> out = mesh_round_shaft_centerlines(squash(surface), round_spines);
+    for (DendriteTruth& d : out) {
+      d.length_um = 0.0;
+      for (std::size_t i = 0; i < d.centerline.size(); ++i) {
+        d.centerline[i].z_um *= aspect;
+        if (i > 0) d.length_um += (Vec3(d.centerline[i]) - Vec3(d.centerline[i - 1])).norm();
+      }
+    }
+    return out;
+  }
+  return mesh_round_shaft_centerlines(surface, spines);
 }
 
 GeneratedStack render_mesh_folder(const std::string& folder, const ImagingConfig& imaging, double z_scale) {
