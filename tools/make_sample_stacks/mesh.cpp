@@ -419,11 +419,40 @@ class ShaftGrid {
   mutable int stamp_ = 0;
 };
 
-/// mesh_shaft_centerlines of a shaft that is round in cross-section.
-std::vector<DendriteTruth> mesh_round_shaft_centerlines(const Mesh& surface, const std::vector<Mesh>& spines) {
-  const ShaftGrid grid(surface, spines, kCenterlineGridUm);
-  std::vector<DendriteTruth> out;
-  if (grid.size() == 0) return out;
+/// The median of @p v (its upper middle element for an even count; 0 when empty).
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+/// A skeleton tree over a ShaftGrid: each point's neighbours on the tree (none: off the tree).
+using Tree = std::vector<std::vector<int>>;
+
+/// The points from @p from through @p next and on through points with two tree neighbours, to the next node (an
+/// end or a junction).
+std::vector<int> walk(const Tree& tree, int from, int next) {
+  std::vector<int> stretch{from, next};
+  while (tree[stretch.back()].size() == 2) {
+    const auto& a = tree[stretch.back()];
+    stretch.push_back(a[0] == stretch[stretch.size() - 2] ? a[1] : a[0]);
+  }
+  return stretch;
+}
+
+double stretch_length(const ShaftGrid& grid, const std::vector<int>& stretch) {
+  double length = 0.0;
+  for (std::size_t i = 1; i < stretch.size(); ++i) length += (grid.centre(stretch[i]) - grid.centre(stretch[i - 1])).norm();
+  return length;
+}
+
+/// The shaft's skeleton tree (TEASAR), grown from one end of the largest piece (its point farthest along it from
+/// any of its points): the path to the point farthest along the shaft not yet covered, back to where it enters
+/// the tube the tree covers so far (two paths to one end can run side by side for micrometres before they merge),
+/// joined there to the nearest point of the tree; the tube around the new path is then covered. Paths keep
+/// inside: a step through a point costs 1 / depth (1 / depth² would send a path around an end through the deep
+/// middle rather than across the end).
+Tree skeleton_tree(const ShaftGrid& grid) {
   const std::size_t n = grid.size();
   const double inf = std::numeric_limits<double>::infinity();
   auto from = [&](int source) {
@@ -437,65 +466,45 @@ std::vector<DendriteTruth> mesh_round_shaft_centerlines(const Mesh& surface, con
       if (std::isfinite(dist[v]) && !skip[v] && (best < 0 || dist[v] > dist[best])) best = static_cast<int>(v);
     return best;
   };
-
-  // The root: the point of the largest piece farthest along it from any of its points (an end of the dendrite).
-  const std::vector<char> none(n, 0);
   int start = 0;
   while (!grid.in_largest_piece(start)) ++start;
-  const int root = farthest(grid.paths(from(start), {}, nullptr), none);
+  const int root = farthest(grid.paths(from(start), {}, nullptr), std::vector<char>(n, 0));
   const std::vector<double> along = grid.paths(from(root), {}, nullptr);
-  // Paths from the root that keep inside (a step through a point costs 1 / depth: 1 / depth² would send a path
-  // around an end through the deep middle rather than across the end).
   std::vector<double> cost(n);
   for (std::size_t v = 0; v < n; ++v) cost[v] = 1.0 / grid.depth(v);
   std::vector<int> prev;
   grid.paths(from(root), cost, &prev);
 
-  // The shaft's skeleton tree (TEASAR): from the root, the path to the point farthest along the shaft not yet
-  // covered, back to where it enters the tube covered by the tree so far (two paths to one end can run side by
-  // side for micrometres before they merge), joined there to the nearest point of the tree; the tube around the
-  // new path is then covered.
-  std::vector<std::vector<int>> adjacent(n);
-  std::vector<int> tree{root};
+  Tree tree(n);
+  std::vector<int> on_tree{root};
   std::vector<char> covered(n, 0);
   for (std::size_t v = 0; v < n; ++v) covered[v] = !std::isfinite(along[v]);
   for (int tip; (tip = farthest(along, covered)) >= 0;) {
     std::vector<int> path{tip};
     while (prev[path.back()] >= 0 && !covered[prev[path.back()]]) path.push_back(prev[path.back()]);
-    int join = tree.front();
-    for (int t : tree)
+    int join = on_tree.front();
+    for (int t : on_tree)
       if ((grid.centre(t) - grid.centre(path.back())).norm() < (grid.centre(join) - grid.centre(path.back())).norm())
         join = t;
-    if (tree.size() == 1 && path.back() == root) join = -1;  // the first path runs to the root itself
+    if (on_tree.size() == 1 && path.back() == root) join = -1;  // the first path runs to the root itself
     if (join >= 0) path.push_back(join);
     for (std::size_t i = 0; i + 1 < path.size(); ++i) {
-      adjacent[path[i]].push_back(path[i + 1]);
-      adjacent[path[i + 1]].push_back(path[i]);
+      tree[path[i]].push_back(path[i + 1]);
+      tree[path[i + 1]].push_back(path[i]);
     }
-    tree.insert(tree.end(), path.begin(), path.end() - 1);
+    on_tree.insert(on_tree.end(), path.begin(), path.end() - 1);
     for (int v : path) grid.cover(v, kCoverDepths * grid.depth(v) + kCoverUm, covered);
   }
+  return tree;
+}
 
-  // Terminal stretches that are not dendrite (#3's rule) are pruned, shortest first, until every end is a
-  // dendrite's: a stretch shorter than kMaxSpineLengthUm beyond the surface of the branch it leaves is a spine
-  // (or a bump); one whose median depth is under half the tree's is thinner than the dendrite (a thin process or
-  // filopodium touching it).
-  auto walk = [&](int from, int next) {  // from a node through points with two neighbours to the next node
-    std::vector<int> stretch{from, next};
-    while (adjacent[stretch.back()].size() == 2) {
-      const auto& a = adjacent[stretch.back()];
-      stretch.push_back(a[0] == stretch[stretch.size() - 2] ? a[1] : a[0]);
-    }
-    return stretch;
-  };
-  auto stretch_length = [&](const std::vector<int>& stretch) {
-    double length = 0.0;
-    for (std::size_t i = 1; i < stretch.size(); ++i)
-      length += (grid.centre(stretch[i]) - grid.centre(stretch[i - 1])).norm();
-    return length;
-  };
-  // Where a dendrite ends beside a protrusion its end forks into two short stretches: the one that continues the
-  // dendrite straightest is its end and stays (as in the tracer), whichever is shorter.
+/// Prunes terminal stretches that are not dendrite (#3's rule), shortest first, until every end is a
+/// dendrite's: a stretch shorter than kMaxSpineLengthUm beyond the surface of the branch it leaves is a spine
+/// (or a bump); one whose median depth is under kThinFraction of the tree's is thinner than the dendrite (a thin
+/// process or filopodium touching it). Where a dendrite ends beside a protrusion its end forks into two such
+/// stretches: the one that continues the dendrite straightest is its end and stays (as in the tracer), whichever
+/// is shorter.
+void prune_to_dendrite(const ShaftGrid& grid, Tree& tree) {
   auto heading = [&](const std::vector<int>& towards_node) {  // from the node out along a stretch, over 1.5 µm
     const Vec3 node = grid.centre(towards_node.back());
     for (std::size_t i = towards_node.size() - 1; i-- > 0;)
@@ -504,109 +513,120 @@ std::vector<DendriteTruth> mesh_round_shaft_centerlines(const Mesh& surface, con
     return Vec3();
   };
   std::vector<double> tree_depths;
-  for (std::size_t v = 0; v < n; ++v)
-    if (!adjacent[v].empty()) tree_depths.push_back(grid.depth(v));
-  std::nth_element(tree_depths.begin(), tree_depths.begin() + static_cast<long>(tree_depths.size() / 2),
-                   tree_depths.end());
-  const double thin_depth = kThinFraction * tree_depths[tree_depths.size() / 2];
+  for (std::size_t v = 0; v < tree.size(); ++v)
+    if (!tree[v].empty()) tree_depths.push_back(grid.depth(v));
+  const double thin_depth = kThinFraction * median_of(tree_depths);
   for (;;) {
     std::vector<std::vector<int>> failing;
-    for (std::size_t v = 0; v < n; ++v) {
-      if (adjacent[v].size() != 1) continue;
-      const std::vector<int> stretch = walk(static_cast<int>(v), adjacent[v][0]);
-      if (adjacent[stretch.back()].size() == 1) break;  // the tree is one path: nothing left to prune
+    for (std::size_t v = 0; v < tree.size(); ++v) {
+      if (tree[v].size() != 1) continue;
+      const std::vector<int> stretch = walk(tree, static_cast<int>(v), tree[v][0]);
+      if (tree[stretch.back()].size() == 1) break;  // the tree is one path: nothing left to prune
       std::vector<double> depths;
       for (std::size_t i = 0; i + 1 < stretch.size(); ++i) depths.push_back(grid.depth(stretch[i]));
-      std::nth_element(depths.begin(), depths.begin() + static_cast<long>(depths.size() / 2), depths.end());
-      const bool dendrite = stretch_length(stretch) >= kMaxSpineLengthUm + grid.depth(stretch.back()) &&
-                            depths[depths.size() / 2] >= thin_depth;
+      const bool dendrite = stretch_length(grid, stretch) >= kMaxSpineLengthUm + grid.depth(stretch.back()) &&
+                            median_of(depths) >= thin_depth;
       if (!dendrite) failing.push_back(stretch);
     }
-    if (failing.empty()) break;
+    if (failing.empty()) return;
     std::size_t w = 0;
     for (std::size_t i = 1; i < failing.size(); ++i)
-      if (stretch_length(failing[i]) < stretch_length(failing[w])) w = i;
+      if (stretch_length(grid, failing[i]) < stretch_length(grid, failing[w])) w = i;
     const int junction = failing[w].back();
     for (std::size_t i = 0; i < failing.size(); ++i) {
-      if (i == w || failing[i].back() != junction || adjacent[junction].size() != 3) continue;
+      if (i == w || failing[i].back() != junction || tree[junction].size() != 3) continue;
       int parent = -1;
-      for (int a : adjacent[junction])
+      for (int a : tree[junction])
         if (a != failing[w][failing[w].size() - 2] && a != failing[i][failing[i].size() - 2]) parent = a;
-      std::vector<int> back = walk(junction, parent);
+      std::vector<int> back = walk(tree, junction, parent);
       std::reverse(back.begin(), back.end());
       const Vec3 in = heading(back) * -1.0;  // the dendrite's heading arriving at the junction
       if (heading(failing[w]).dot(in) > heading(failing[i]).dot(in)) w = i;
       break;
     }
     const std::vector<int>& prune = failing[w];
-    for (std::size_t i = 0; i + 1 < prune.size(); ++i) adjacent[prune[i]].clear();
-    auto& j = adjacent[prune.back()];
+    for (std::size_t i = 0; i + 1 < prune.size(); ++i) tree[prune[i]].clear();
+    auto& j = tree[prune.back()];
     j.erase(std::find(j.begin(), j.end(), prune[prune.size() - 2]));
   }
+}
 
-  // The tree's stretches between nodes (ends and junctions), each a dendrite branch.
-  std::vector<std::vector<int>> branches;
+/// The tree's stretches between nodes (ends and junctions), each once.
+std::vector<std::vector<int>> tree_stretches(const Tree& tree) {
+  std::vector<std::vector<int>> stretches;
   std::set<std::pair<int, int>> walked;  // (node, first step) of each stretch, from both of its ends
-  for (std::size_t v = 0; v < n; ++v) {
-    if (adjacent[v].empty() || adjacent[v].size() == 2) continue;
-    for (int next : adjacent[v]) {
+  for (std::size_t v = 0; v < tree.size(); ++v) {
+    if (tree[v].empty() || tree[v].size() == 2) continue;
+    for (int next : tree[v]) {
       if (walked.count({static_cast<int>(v), next})) continue;
-      std::vector<int> stretch = walk(static_cast<int>(v), next);
+      std::vector<int> stretch = walk(tree, static_cast<int>(v), next);
       walked.insert({static_cast<int>(v), next});
       walked.insert({stretch.back(), stretch[stretch.size() - 2]});
-      branches.push_back(std::move(stretch));
+      stretches.push_back(std::move(stretch));
     }
   }
+  return stretches;
+}
 
-  for (const std::vector<int>& whole : branches) {
-    // An end of the tree lies in the cap of its branch (often in a corner of it); the centerline ends where the
-    // path is one radius deep (the axis of a round-capped tube ends one radius inside its cap, and the
-    // generator's dendrites and the tracer's skeleton end there too). The radius at an end is the median depth
-    // 1-3 µm along the path from it; 0.9 of it allows for the depth's grid steps. A branch keeps its junctions.
-    auto end_radius = [&](bool from_back) {
-      if (adjacent[from_back ? whole.back() : whole.front()].size() != 1) return 0.0;
-      std::vector<double> r;
-      double s = 0.0;
-      for (std::size_t k = 1; k < whole.size(); ++k) {
-        const std::size_t i = from_back ? whole.size() - 1 - k : k, j = from_back ? i + 1 : i - 1;
-        s += (grid.centre(whole[i]) - grid.centre(whole[j])).norm();
-        if (s > 3.0) break;
-        if (s >= 1.0) r.push_back(grid.depth(whole[i]));
-      }
-      if (r.empty()) return 0.0;
-      std::nth_element(r.begin(), r.begin() + static_cast<long>(r.size() / 2), r.end());
-      return r[r.size() / 2];
-    };
-    std::size_t first = 0, last = whole.size();
-    const double r_front = end_radius(false), r_back = end_radius(true);
-    while (first < last && grid.depth(whole[first]) < 0.9 * r_front) ++first;
-    while (last > first && grid.depth(whole[last - 1]) < 0.9 * r_back) --last;
-    if (last < first + 2) continue;
-    const std::vector<int> path(whole.begin() + static_cast<long>(first), whole.begin() + static_cast<long>(last));
-    // Each point moved to the centroid of the shaft's cross-section there, then smoothed by repeated
-    // (1, 2, 1) / 4 averaging with the ends fixed: about a Gaussian of 0.35 µm over points 0.05-0.09 µm apart
-    // (the grid's steps and the sections' noise, not the dendrite's bends).
-    std::vector<Vec3> line(path.size());
-    for (std::size_t i = 0; i < path.size(); ++i) {
-      const std::size_t lo = i >= 5 ? i - 5 : 0, hi = std::min(path.size() - 1, i + 5);
-      line[i] = grid.section_centroid(path[i], (grid.centre(path[hi]) - grid.centre(path[lo])).unit());
+/// One branch's truth from its stretch of the tree; false when nothing is left of it after its ends.
+bool branch_truth(const ShaftGrid& grid, const Tree& tree, const std::vector<int>& whole, DendriteTruth* d) {
+  // An end of the tree lies in the cap of its branch (often in a corner of it); the centerline ends where the path
+  // is one radius deep (the axis of a round-capped tube ends one radius inside its cap, and the generator's
+  // dendrites and the tracer's skeleton end there too). The radius at an end is the median depth 1-3 µm along the
+  // path from it; 0.9 of it allows for the depth's grid steps. A branch keeps its junctions.
+  auto end_radius = [&](bool from_back) {
+    if (tree[from_back ? whole.back() : whole.front()].size() != 1) return 0.0;
+    std::vector<double> r;
+    double s = 0.0;
+    for (std::size_t k = 1; k < whole.size(); ++k) {
+      const std::size_t i = from_back ? whole.size() - 1 - k : k, j = from_back ? i + 1 : i - 1;
+      s += (grid.centre(whole[i]) - grid.centre(whole[j])).norm();
+      if (s > 3.0) break;
+      if (s >= 1.0) r.push_back(grid.depth(whole[i]));
     }
-    for (int pass = 0; pass < kCenterlineSmoothPasses && line.size() > 2; ++pass) {
-      std::vector<Vec3> next = line;
-      for (std::size_t i = 1; i + 1 < line.size(); ++i) next[i] = (line[i - 1] + line[i] * 2.0 + line[i + 1]) * 0.25;
-      line.swap(next);
-    }
+    return median_of(r);
+  };
+  std::size_t first = 0, last = whole.size();
+  const double r_front = end_radius(false), r_back = end_radius(true);
+  while (first < last && grid.depth(whole[first]) < 0.9 * r_front) ++first;
+  while (last > first && grid.depth(whole[last - 1]) < 0.9 * r_back) --last;
+  if (last < first + 2) return false;
+  const std::vector<int> path(whole.begin() + static_cast<long>(first), whole.begin() + static_cast<long>(last));
+  // Each point moved to the centroid of the shaft's cross-section there, then smoothed by repeated (1, 2, 1) / 4
+  // averaging with the ends fixed: about a Gaussian of 0.35 µm over points 0.05-0.09 µm apart (the grid's steps
+  // and the sections' noise, not the dendrite's bends).
+  std::vector<Vec3> line(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const std::size_t lo = i >= 5 ? i - 5 : 0, hi = std::min(path.size() - 1, i + 5);
+    line[i] = grid.section_centroid(path[i], (grid.centre(path[hi]) - grid.centre(path[lo])).unit());
+  }
+  for (int pass = 0; pass < kCenterlineSmoothPasses && line.size() > 2; ++pass) {
+    std::vector<Vec3> next = line;
+    for (std::size_t i = 1; i + 1 < line.size(); ++i) next[i] = (line[i - 1] + line[i] * 2.0 + line[i + 1]) * 0.25;
+    line.swap(next);
+  }
+  double radius_sum = 0.0;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    d->centerline.push_back(line[i].point());
+    d->radii_um.push_back(grid.depth(path[i]));
+    radius_sum += grid.depth(path[i]);
+    if (i > 0) d->length_um += (line[i] - line[i - 1]).norm();
+  }
+  d->mean_radius_um = radius_sum / static_cast<double>(path.size());
+  return true;
+}
+
+/// mesh_shaft_centerlines of a shaft that is round in cross-section.
+std::vector<DendriteTruth> mesh_round_shaft_centerlines(const Mesh& surface, const std::vector<Mesh>& spines) {
+  const ShaftGrid grid(surface, spines, kCenterlineGridUm);
+  std::vector<DendriteTruth> out;
+  if (grid.size() == 0) return out;
+  Tree tree = skeleton_tree(grid);
+  prune_to_dendrite(grid, tree);
+  for (const std::vector<int>& stretch : tree_stretches(tree)) {
     DendriteTruth d;
     d.dendrite_id = static_cast<int>(out.size()) + 1;
-    double radius_sum = 0.0;
-    for (std::size_t i = 0; i < path.size(); ++i) {
-      d.centerline.push_back(line[i].point());
-      d.radii_um.push_back(grid.depth(path[i]));
-      radius_sum += grid.depth(path[i]);
-      if (i > 0) d.length_um += (line[i] - line[i - 1]).norm();
-    }
-    d.mean_radius_um = radius_sum / static_cast<double>(path.size());
-    out.push_back(std::move(d));
+    if (branch_truth(grid, tree, stretch, &d)) out.push_back(std::move(d));
   }
   return out;
 }
