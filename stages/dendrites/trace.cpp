@@ -166,10 +166,16 @@ class Graph {
     remove_edge(e2);
     return add_edge(a, b, std::move(p));
   }
-  // Merges the two edges of a degree-2 vertex.
+  // Merges the two edges of a degree-2 vertex. Two edges that both lead to one other vertex run around a hole in
+  // the mask: merged they would make a loop (dropped later with whatever lies beyond it), so the longer goes.
   bool dissolve(int vi) {
     if (degree(vi) != 2 || v[vi].edges.size() != 2) return false;
-    join(v[vi].edges[0], v[vi].edges[1], vi);
+    const int e0 = v[vi].edges[0], e1 = v[vi].edges[1];
+    if (other(e0, vi) == other(e1, vi)) {
+      remove_edge(length(e0) > length(e1) ? e0 : e1);
+      return false;
+    }
+    join(e0, e1, vi);
     v[vi].alive = false;
     return true;
   }
@@ -913,14 +919,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       candidates.push_back({point_at(p, std::min(g.v[best_junction].r, best_length)), p.back()});
     g.remove_edge(best);
     g.v[best_end].alive = false;
-    // Two edges left between the junction and one other vertex run around a hole (as above): merged they would
-    // make a loop that is dropped later with the stretch of dendrite beyond it, so the longer one goes now.
-    const auto& left = g.v[best_junction].edges;
-    if (left.size() == 2 && g.e[left[0]].a != g.e[left[0]].b && g.e[left[1]].a != g.e[left[1]].b &&
-        g.other(left[0], best_junction) == g.other(left[1], best_junction))
-      g.remove_edge(g.length(left[0]) > g.length(left[1]) ? left[0] : left[1]);
-    else
-      g.dissolve(best_junction);
+    g.dissolve(best_junction);
   }
 
   // A short edge between two junctions where a dendrite runs straight through each (the other two branches
