@@ -763,9 +763,7 @@ double shaft_aspect_ratio(const Mesh& surface, const std::vector<Mesh>& spines) 
     if (count < 20 || width < kMinSectionWidthUm || width > kMaxSectionWidthUm) continue;
     ratios.push_back((z_hi - z_lo) / width);
   }
-  if (ratios.empty()) return 1.0;
-  std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
-  return ratios[ratios.size() / 2];
+  return ratios.empty() ? 1.0 : median_of(ratios);
 }
 
 std::vector<DendriteTruth> mesh_shaft_centerlines(const Mesh& surface, const std::vector<Mesh>& spines) {
