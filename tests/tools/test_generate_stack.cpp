@@ -290,6 +290,41 @@ TEST(GenerateStackTips, DendritesEndInsideAtARoundTipClearOfTheOthers) {
   EXPECT_GE(tips, 4);
 }
 
+// The deepest overlap (µm, > 0: the surfaces of two dendrites pass through each other) between any two of @p s's
+// dendrites, from their truth centerlines and radii.
+double deepest_overlap_um(const GeneratedStack& s) {
+  double deepest = -1e300;
+  for (std::size_t a = 0; a < s.dendrites.size(); ++a)
+    for (std::size_t b = a + 1; b < s.dendrites.size(); ++b) {
+      const DendriteTruth &da = s.dendrites[a], &db = s.dendrites[b];
+      for (std::size_t i = 0; i < da.centerline.size(); ++i)
+        for (std::size_t j = 0; j < db.centerline.size(); ++j)
+          deepest = std::max(deepest, da.radii_um[i] + db.radii_um[j] -
+                                          (P(da.centerline[i]) - P(db.centerline[j])).norm());
+    }
+  return deepest;
+}
+
+// touch_only: dendrites still cross (their surfaces come within 0.5 µm) but never pass through one another, where
+// the same seeds without it interpenetrate by up to a radius or more.
+TEST(GenerateStackTouchOnly, DendritesCrossWithoutPassingThroughOneAnother) {
+  double deepest_default = -1e300, deepest_touch = -1e300, closest_touch = 1e300;
+  for (std::uint64_t seed : {1u, 2u, 3u, 4u, 5u, 6u}) {
+    GeneratorConfig cfg = small_config(seed);
+    cfg.imaging.noise = false;
+    cfg.spine_density_per_um = 0.0;
+    deepest_default = std::max(deepest_default, deepest_overlap_um(generate_stack(cfg)));
+    cfg.touch_only = true;
+    const GeneratedStack s = generate_stack(cfg);
+    const double overlap = deepest_overlap_um(s);
+    deepest_touch = std::max(deepest_touch, overlap);
+    if (s.dendrites.size() > 1) closest_touch = std::min(closest_touch, -overlap);
+  }
+  EXPECT_GT(deepest_default, 0.5) << "the default lets dendrites pass through one another";
+  EXPECT_LT(deepest_touch, 0.05) << "touch_only: surfaces may meet, not overlap";
+  EXPECT_LT(closest_touch, 0.5) << "touch_only: some dendrites still cross close by";
+}
+
 TEST(GenerateStackErrors, RefusesStacksTooSmallOrBadSettings) {
   GeneratorConfig cfg;
   cfg.imaging.nz = 6;  // 1.75 µm deep: no room for a dendrite 1.5 µm inside z

@@ -99,6 +99,10 @@ struct GeneratorConfig {
   double min_spine_gap_um = 1.0;       ///< between spine bases along a dendrite
   int puncta = 6;                      ///< bright non-spine blobs, ≥ 4 µm from any dendrite
   bool allow_crossing = true;
+  /// With allow_crossing: dendrites may cross and touch but never pass through one another (real ones cannot;
+  /// with the axial blur touching ones still merge in the image). Off by default, so earlier seeds are unchanged:
+  /// there two dendrites may interpenetrate, and sometimes run fused along each other for 10-20 µm.
+  bool touch_only = false;
   /// Chance that a dendrite ends inside the stack (at one end, a round tip 30-70% of the way along its run
   /// through the stack, 1 µm clear of the other dendrites; kept whole when 20 tries find no such place) instead
   /// of running from face to face. 0 draws nothing more: earlier seeds are unchanged.

@@ -1,6 +1,7 @@
-// dendrite_accuracy [stacks=12] [first_seed=100] [nx=512] [nz=48] [ends_inside=0]: dendrite length and
-// centerline accuracy of preprocess + dendrites over generated stacks (default noise), for the notes;
-// ends_inside is the generator's chance that a dendrite ends inside the stack.
+// dendrite_accuracy [stacks=12] [first_seed=100] [nx=512] [nz=48] [ends_inside=0] [touch_only=0]: dendrite
+// length and centerline accuracy of preprocess + dendrites over generated stacks (default noise), for the notes;
+// ends_inside is the generator's chance that a dendrite ends inside the stack; touch_only 1: dendrites touch but
+// never pass through one another.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -14,11 +15,12 @@ int main(int argc, char** argv) {
   const std::size_t nx = argc > 3 ? std::atoi(argv[3]) : 512;
   const std::size_t nz = argc > 4 ? std::atoi(argv[4]) : 48;
   const double ends_inside = argc > 5 ? std::atof(argv[5]) : 0.0;
+  const bool touch_only = argc > 6 && std::atoi(argv[6]) != 0;
   double sum_abs = 0.0, worst = 0.0, sum_rms2 = 0.0, worst_rms = 0.0, uncovered = 0.0, truth = 0.0;
   std::printf("seed truth_um traced_um length_error_pct rms_um max_um uncovered_um dendrites_true traced "
               "branch_points\n");
   for (int s = 0; s < stacks; ++s) {
-    const auto a = spinescope::test::measure_generated(first + s, nx, nx, nz, ends_inside);
+    const auto a = spinescope::test::measure_generated(first + s, nx, nx, nz, ends_inside, touch_only);
     std::printf("%d %.2f %.2f %+.2f %.3f %.2f %.2f %d %d %d\n", first + s, a.truth_um, a.traced_um,
                 100.0 * a.length_error, a.rms_um, a.max_um, a.uncovered_um, a.dendrites_true, a.dendrites_traced,
                 a.branch_points);

@@ -57,5 +57,20 @@ TEST_P(DendritesGeneratedTips, LengthWithin3PercentAndCenterlineWithinQuarterMic
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTips,
                          ::testing::Values(std::make_tuple(10000, 256, 32), std::make_tuple(10100, 512, 48)));
 
+// Dendrites that cross and touch but never pass through one another (make-sample-stacks --touch-only), the
+// closest pairs of 11000-11019: two dendrites touching over ~2.5 µm at two places (11004), and two running side by
+// side, touching, over ~5.5 µm (11007).
+class DendritesGeneratedTouching : public ::testing::TestWithParam<int> {};
+
+TEST_P(DendritesGeneratedTouching, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
+  const test::StackAccuracy a =
+      test::measure_generated(static_cast<std::uint64_t>(GetParam()), 256, 256, 32, 0.0, /*touch_only=*/true);
+  EXPECT_LT(std::abs(a.length_error), 0.03) << "truth " << a.truth_um << " um, traced " << a.traced_um << " um";
+  EXPECT_LT(a.rms_um, 0.25);
+  EXPECT_LT(a.uncovered_um, 0.03 * a.truth_um);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching, ::testing::Values(11004, 11007));
+
 }  // namespace
 }  // namespace spinescope
