@@ -230,6 +230,32 @@ TEST(Dendrites, SpineReachingAFaceIsNoDendrite) {
                             {tube({{12.0, 12.9, 2.5}, {12.6, 13.2, -0.5}}, 0.2)}, 0.6);
 }
 
+// A spine beside the place where a dendrite leaves the stack (the geometry of generated stack 11218, --touch-only
+// --ends-inside 1), its head 1.2 µm inside the face: the dendrite's skeleton, which ends about one radius inside the
+// cut face, ran on into the spine (+1.1 µm here, +1.5 µm on 11203 and 11218, no candidate). The dendrite goes to
+// the face; the spine is a candidate.
+TEST(Dendrites, SpineBesideAnExitIsNoPartOfTheDendrite) {
+  const auto im = test_imaging(256, 160, 30);
+  const std::vector<PointUm> shaft{{13.9, -1.0, 6.4}, {20.0, 16.9, 5.6}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(shaft, 0.74));
+  const PointUm base{13.83, 0.90, 5.88}, head{13.0, 1.17, 5.43};
+  scene.tubes.push_back(tube({base, head}, 0.12, 0.9));
+  scene.balls.push_back({head, 0.38, 1.0});
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  const auto truth = clip_dense(shaft, extent_of(im));
+  const double truth_um = dense_length(truth);
+  ASSERT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.02 * truth_um) << describe(g);
+  const auto m = test::match_centerline(g, truth);
+  EXPECT_LT(m.max_um, 0.5) << describe(g);
+  const auto& candidates = ctx->get<SpineCandidates>(artifacts::kSpineCandidates);
+  bool spine = false;
+  for (const auto& c : candidates) spine = spine || test::distance(c.tip, head) < 0.8;
+  EXPECT_TRUE(spine) << candidates.size() << " candidates";
+}
+
 // Two dendrites passing one above the other (2.2 µm apart in z, 18 degrees apart in x-y; the axial blur joins
 // their masks where they pass): two whole chains, nothing counted for the contact.
 TEST(Dendrites, DendritesPassingAboveEachOtherAreTwoChains) {
