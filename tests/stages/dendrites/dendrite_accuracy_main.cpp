@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   const std::size_t nz = argc > 4 ? std::atoi(argv[4]) : 48;
   const double ends_inside = argc > 5 ? std::atof(argv[5]) : 0.0;
   const bool touch_only = argc > 6 && std::atoi(argv[6]) != 0;
-  double sum_abs = 0.0, worst = 0.0, sum_rms2 = 0.0, worst_rms = 0.0, uncovered = 0.0, truth = 0.0;
+  double sum_abs = 0.0, worst = 0.0, sum_rms2 = 0.0, worst_rms = 0.0, uncovered = 0.0, truth = 0.0, traced = 0.0;
   std::printf("seed truth_um traced_um length_error_pct rms_um max_um uncovered_um dendrites_true traced "
               "branch_points\n");
   for (int s = 0; s < stacks; ++s) {
@@ -31,10 +31,11 @@ int main(int argc, char** argv) {
     worst_rms = std::max(worst_rms, a.rms_um);
     uncovered += a.uncovered_um;
     truth += a.truth_um;
+    traced += a.traced_um;
   }
-  std::printf("stacks %d: mean |length error| %.2f%%, worst %.2f%%; centerline RMS %.3f um (worst stack %.3f); "
-              "uncovered %.2f%% of true length\n",
-              stacks, 100.0 * sum_abs / stacks, 100.0 * worst, std::sqrt(sum_rms2 / stacks), worst_rms,
-              100.0 * uncovered / truth);
+  std::printf("stacks %d: mean |length error| %.2f%%, worst %.2f%%; total %+.2f%% (%.1f of %.1f um); centerline RMS "
+              "%.3f um (worst stack %.3f); uncovered %.2f%% of true length\n",
+              stacks, 100.0 * sum_abs / stacks, 100.0 * worst, 100.0 * (traced - truth) / truth, traced, truth,
+              std::sqrt(sum_rms2 / stacks), worst_rms, 100.0 * uncovered / truth);
   return 0;
 }
