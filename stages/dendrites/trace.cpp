@@ -826,9 +826,10 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
 
   // Spines: prune the shortest terminal side branch first, then re-join what it split.
   std::vector<Candidate> candidates;
-  // An end inside the stack whose path passed within a radius of a face just before, and turned away from it: the
-  // dendrite left the stack there, and its skeleton (which ends about one radius inside a cut face) ran on into a
-  // spine beside the exit. The edge is cut where it came nearest the face; the rest is a spine candidate.
+  // An end inside the stack whose path, within the last max_spine_length_um, reached into a tube cut by a face (to
+  // within half the tube's radius of the face: a skeleton stays a radius inside a whole tube) and turned away again:
+  // the dendrite left the stack there, and its skeleton (which ends about one radius inside a cut face) ran on into
+  // a spine beside the exit. The edge is cut where it came nearest the face; the rest is a spine candidate.
   {
     const Spacing sp = object.spacing();
     for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
@@ -837,24 +838,21 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       const int ei = g.v[end].edges[0];
       if (g.e[ei].a == g.e[ei].b) continue;
       const Polyline p = g.from(ei, end);
-      double s_acc = 0.0, best_margin = 0.0, best_r = 0.0;
+      double s_acc = 0.0;
       std::size_t best = 0;
       for (std::size_t n = 1; n + 1 < p.size(); ++n) {
         s_acc += norm(p[n] - p[n - 1]);
         if (s_acc > o.max_spine_length_um) break;
-        const double r = radius_at(object, std::lround(p[n].x / sp.x_um), std::lround(p[n].y / sp.y_um),
-                                   std::lround(p[n].z / sp.z_um));
-        const double margin = face_gap(p[n], box) - (r + voxel_um + 0.3);
-        if (margin < best_margin) best_margin = margin, best = n, best_r = r;
+        if (best == 0 || face_gap(p[n], box) < face_gap(p[best], box)) best = n;
       }
-      // The path must reach into the cut tube (within half a radius of the face: a skeleton stays a radius inside
-      // a whole one) and leave it again.
-      if (best == 0 || face_gap(p[best], box) > 0.5 * best_r || face_gap(p.front(), box) - face_gap(p[best], box) < 0.3)
-        continue;
+      if (best == 0 || face_gap(p.front(), box) - face_gap(p[best], box) < 0.3) continue;
+      const double r = radius_at(object, std::lround(p[best].x / sp.x_um), std::lround(p[best].y / sp.y_um),
+                                 std::lround(p[best].z / sp.z_um));
+      if (face_gap(p[best], box) > 0.5 * r) continue;
       Polyline keep(p.begin() + static_cast<long>(best), p.end());
       std::reverse(keep.begin(), keep.end());
       const int junction = g.other(ei, end);
-      g.v.push_back(Vertex{p[best], best_r, {}, true});
+      g.v.push_back(Vertex{p[best], r, {}, true});
       const int cut = static_cast<int>(g.v.size()) - 1;
       candidates.push_back({p[best], p.front()});
       g.remove_edge(ei);

@@ -253,10 +253,10 @@ GeneratedStack generate_stack(const GeneratorConfig& cfg) {
       Dendrite d;
       if (!make_dendrite(rng, cfg, bounds, d)) continue;
       ok = true;
-      // Apart by 3 µm, or (touch_only) crossing and touching without passing through each other, every 0.1 µm.
-      const double least_gap_um = !cfg.allow_crossing ? 3.0 : cfg.touch_only ? 0.0 : -1e300;
-      const std::size_t every = !cfg.allow_crossing ? 4 : 2;
-      if (least_gap_um > -1e300) {
+      if (!cfg.allow_crossing || cfg.touch_only) {
+        // Apart by 3 µm, or (touch_only) crossing and touching without passing through one another (every 0.1 µm).
+        const double least_gap_um = cfg.allow_crossing ? 0.0 : 3.0;
+        const std::size_t every = cfg.allow_crossing ? 2 : 4;
         for (const Dendrite& o : dendrites)
           for (std::size_t i = 0; i < d.c.size() && ok; i += every)
             if (surface_distance(o, d.c[i]) - d.r[i] < least_gap_um) ok = false;
