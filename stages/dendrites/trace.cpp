@@ -958,9 +958,10 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     g.dissolve(best_junction);
   }
 
-  // A short edge between two junctions where a dendrite runs straight through each (the other two branches
-  // continue each other better than either continues the edge), mostly along z: two dendrites passing one above
-  // the other, joined by the axial blur. It is neither dendrite's length.
+  // A short edge between two junctions where a dendrite runs through each (the other two branches continue each
+  // other better than either continues the edge, turning by up to twice the crossing angle: a dendrite may bend
+  // where it passes, and the blur bends its arms there), mostly along z: two dendrites passing one above the other,
+  // joined by the axial blur. It is neither dendrite's length.
   {
     auto straight_through = [&](int vi, int bridge) {
       std::vector<int> others;
@@ -969,7 +970,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       if (others.size() != 2 || g.degree(vi) != 3) return false;
       const Vec3 d0 = g.direction(others[0], vi), d1 = g.direction(others[1], vi), db = g.direction(bridge, vi);
       const double through = -dot(d0, d1);
-      return through > std::cos(max_bend) && through > -dot(d0, db) && through > -dot(d1, db);
+      return through > std::cos(2.0 * max_bend) && through > -dot(d0, db) && through > -dot(d1, db);
     };
     for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
       const Edge& e = g.e[ei];
