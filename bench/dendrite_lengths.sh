@@ -5,11 +5,11 @@
 # usage: bench/dendrite_lengths.sh [FIRST:N:NXY:NZ[:ENDS_INSIDE[:touch]] ...]
 #   ENDS_INSIDE: the generator's chance that a dendrite ends inside the stack (default 0: face to face).
 #   touch: dendrites cross and touch but never pass through one another (make-sample-stacks --touch-only).
-#   default: the 260 stacks of the issue notes, 124 used while developing (1000-1019, 3200-3219, 5000-5019,
+#   default: the 300 stacks of the issue notes, 124 used while developing (1000-1019, 3200-3219, 5000-5019,
 #   5100-5111, 200-211, 300-311, 100-111, 400-411, 11-14), 52 first measured in session 4 (8000-8019,
 #   8100-8111, 9000-9019) and 32 whose dendrites each end inside the stack at one end (10000-10019,
-#   10100-10111, ENDS_INSIDE 1; session 5); then 52 with --touch-only (11000-11019, 11100-11111, and
-#   11200-11219 with ENDS_INSIDE 1; session 6).
+#   10100-10111, ENDS_INSIDE 1; session 5); then 92 with --touch-only (11000-11019, 11100-11111, 11300-11339,
+#   and 11200-11219 with ENDS_INSIDE 1; session 6).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${SPINESCOPE_BUILD:-$here/build}"
@@ -25,7 +25,7 @@ if [ ${#sets[@]} -eq 0 ]; then
   sets=(1000:20:256:32 3200:20:256:32 5000:20:256:32 5100:12:512:48 200:12:256:32 300:12:256:32
         100:12:512:48 400:12:512:48 11:4:512:48 8000:20:256:32 8100:12:512:48 9000:20:256:32
         10000:20:256:32:1 10100:12:512:48:1 11000:20:256:32:0:touch 11100:12:512:48:0:touch
-        11200:20:256:32:1:touch)
+        11200:20:256:32:1:touch 11300:40:256:32:0:touch)
 fi
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
