@@ -15,6 +15,7 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kMaxBridgeUm = 12.0;  // longest merged stretch of two crossing dendrites (shallow angles)
 constexpr double kMaxKissUm = 16.0;    // longest merged stretch of two dendrites that converge and part again
+constexpr double kMaxClusterEdgeUm = 4.0;  // longest edge between two junctions of one crossing (the two sides)
 constexpr double kMaxMergedFromFaceUm = 40.0;  // longest stretch two dendrites run merged from a face (µm)
 // Least elongation (variance ratio of the cross-section's axes) of two dendrites merged side by side: measured
 // 2.0-6.0 on touching pairs, 1.1-1.5 on single dendrites at 0.1 x 0.1 x 0.35 µm (two touching discs: 5).
@@ -715,7 +716,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   auto is_cluster_edge = [&](int ei) {
     const Edge& e = g.e[ei];
     if (!e.alive || e.a == e.b || g.degree(e.a) < 3 || g.degree(e.b) < 3) return false;
-    return g.length(ei) < std::clamp(2.0 * (g.v[e.a].r + g.v[e.b].r), 1.0, 4.0);
+    return g.length(ei) < std::clamp(2.0 * (g.v[e.a].r + g.v[e.b].r), 1.0, kMaxClusterEdgeUm);
   };
   // One branch through a crossing: arm @p ea (seen from vertex @p va) cut back to arm.p, a smooth curve to
   // arm eb's cut point, arm eb; the curve's points are remembered (no intensity refinement there).
@@ -959,27 +960,42 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   }
 
   // A short edge between two junctions where a dendrite runs through each (the other two branches continue each
-  // other better than either continues the edge, turning by up to twice the crossing angle: a dendrite may bend
-  // where it passes, and the blur bends its arms there), mostly along z: two dendrites passing one above the other,
-  // joined by the axial blur. It is neither dendrite's length.
+  // other better than either continues the edge): two dendrites passing one above the other, joined by the axial
+  // blur (the edge mostly along z; the dendrites may turn by up to twice the crossing angle there, as one may bend
+  // where it passes and the blur bends its arms), or touching side by side (their axes at least the two radii apart,
+  // each dendrite straight through). It is neither dendrite's length. Not where the edge goes on in line beyond a
+  // junction within a crossing's reach of either end: that is a dendrite crossing two others in quick succession.
   {
-    auto straight_through = [&](int vi, int bridge) {
+    auto straight_through = [&](int vi, int bridge, double max_turn) {
       std::vector<int> others;
       for (int ej : g.v[vi].edges)
         if (ej != bridge && g.e[ej].a != g.e[ej].b) others.push_back(ej);
       if (others.size() != 2 || g.degree(vi) != 3) return false;
       const Vec3 d0 = g.direction(others[0], vi), d1 = g.direction(others[1], vi), db = g.direction(bridge, vi);
       const double through = -dot(d0, d1);
-      return through > std::cos(2.0 * max_bend) && through > -dot(d0, db) && through > -dot(d1, db);
+      return through > std::cos(max_turn) && through > -dot(d0, db) && through > -dot(d1, db);
+    };
+    auto crosses_on = [&](int bridge, int vi) {
+      const Vec3 on = g.direction(bridge, vi) * -1.0;
+      for (int ej : g.v[vi].edges) {
+        const int w = g.other(ej, vi);
+        if (ej == bridge || w == vi || g.degree(w) < 3 || g.length(ej) > kMaxClusterEdgeUm) continue;
+        for (int ek : g.v[w].edges)
+          if (ek != ej && dot(g.direction(ek, w), on) > std::cos(max_bend)) return true;
+      }
+      return false;
     };
     for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
       const Edge& e = g.e[ei];
       if (!e.alive || e.a == e.b) continue;
       const int b = static_cast<int>(ei);
       const Vec3 chord = g.v[e.b].p - g.v[e.a].p;
-      if (std::abs(chord.z) < 0.7 * norm(chord)) continue;
-      if (g.length(b) - g.v[e.a].r - g.v[e.b].r >= o.max_spine_length_um) continue;
-      if (!straight_through(e.a, b) || !straight_through(e.b, b)) continue;
+      const bool along_z = std::abs(chord.z) >= 0.7 * norm(chord);
+      const double radii = g.v[e.a].r + g.v[e.b].r;
+      if (g.length(b) - radii >= o.max_spine_length_um || (!along_z && g.length(b) < radii)) continue;
+      const double max_turn = along_z ? 2.0 * max_bend : max_bend;
+      if (!straight_through(e.a, b, max_turn) || !straight_through(e.b, b, max_turn)) continue;
+      if (!along_z && (crosses_on(b, e.a) || crosses_on(b, e.b))) continue;
       const int va = e.a, vb = e.b;
       g.remove_edge(b);
       g.dissolve(va);

@@ -25,7 +25,8 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGenerated, ::testing::Values(11, 12, 13
 // dendrites passing one above the other (5101), two curved dendrites touching at different depths with a hole in
 // the mask beside the contact (1004: the loop around it made a four-arm junction paired the wrong way, -3.9%), a
 // dendrite grazing a face beside spines (8109: holes in its mask made a fork whose two arms met again, taken for two
-// dendrites crossing, +9.8% and 0.42 um RMS).
+// dendrites crossing, +9.8% and 0.42 um RMS), a dendrite crossing two others 4 µm apart (9004: the stretch between
+// the crossings is no contact between two dendrites side by side; -4.0% when taken for one).
 class DendritesGeneratedCases : public ::testing::TestWithParam<std::tuple<int, int, int>> {};
 
 TEST_P(DendritesGeneratedCases, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -39,7 +40,8 @@ TEST_P(DendritesGeneratedCases, LengthWithin3PercentAndCenterlineWithinQuarterMi
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedCases,
                          ::testing::Values(std::make_tuple(1008, 256, 32), std::make_tuple(3210, 256, 32),
                                            std::make_tuple(300, 256, 32), std::make_tuple(5101, 512, 48),
-                                           std::make_tuple(1004, 256, 32), std::make_tuple(8109, 512, 48)));
+                                           std::make_tuple(1004, 256, 32), std::make_tuple(8109, 512, 48),
+                                           std::make_tuple(9004, 256, 32)));
 
 // Dendrites that end inside the stack (every dendrite, at one end; make-sample-stacks --ends-inside 1): the trace
 // ends at the tip, one radius inside its round cap, as the truth does (the dendrites of the cases above all run
@@ -60,7 +62,9 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTips,
 // Dendrites that cross and touch but never pass through one another (make-sample-stacks --touch-only), the
 // closest pairs of 11000-11019: two dendrites touching over ~2.5 µm at two places (11004), and two running side by
 // side, touching, over ~5.5 µm (11007); and 11321, where one dendrite turns by ~70 degrees right under the other,
-// 2.5 µm above it (the blur between them was taken for a dendrite joining the two: +7.3%, 0.26 µm RMS).
+// 2.5 µm above it (the blur between them was taken for a dendrite joining the two: +7.3%, 0.26 µm RMS), and 11330
+// and 11418, two dendrites that cross and then run touching side by side (the contact was taken for a dendrite
+// joining the two: +9.1% and +4.2%).
 class DendritesGeneratedTouching : public ::testing::TestWithParam<int> {};
 
 TEST_P(DendritesGeneratedTouching, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -71,7 +75,7 @@ TEST_P(DendritesGeneratedTouching, LengthWithin3PercentAndCenterlineWithinQuarte
   EXPECT_LT(a.uncovered_um, 0.03 * a.truth_um);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching, ::testing::Values(11004, 11007, 11321));
+INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching, ::testing::Values(11004, 11007, 11321, 11330, 11418));
 
 }  // namespace
 }  // namespace spinescope
