@@ -36,6 +36,24 @@ std::string describe(const DendriteGraph& g) {
   return s;
 }
 
+// A dendrite along @p shaft (radius @p radius_um) with one spine: a neck from @p base to a round head at @p head.
+gen::Scene dendrite_with_spine(const std::vector<PointUm>& shaft, double radius_um, const PointUm& base,
+                               const PointUm& head, double neck_radius_um, double head_radius_um) {
+  gen::Scene scene;
+  scene.tubes.push_back(tube(shaft, radius_um));
+  scene.tubes.push_back(tube({base, head}, neck_radius_um, 0.9));
+  scene.balls.push_back({head, head_radius_um, 1.0});
+  return scene;
+}
+
+// A spine candidate of @p ctx ends within 0.8 µm of @p head.
+void expect_candidate_at(const Context& ctx, const PointUm& head) {
+  const auto& candidates = ctx.get<SpineCandidates>(artifacts::kSpineCandidates);
+  bool spine = false;
+  for (const auto& c : candidates) spine = spine || test::distance(c.tip, head) < 0.8;
+  EXPECT_TRUE(spine) << candidates.size() << " candidates";
+}
+
 // One tube along @p path (radius @p radius_um), plus @p others (not dendrite), is traced as one dendrite: length
 // within 2 %, centerline within 0.25 µm RMS, and (where the limits are > 0) at most @p max_uncovered_um of the
 // true path left uncovered and no traced point farther than @p max_deviation_um from it.
@@ -237,12 +255,9 @@ TEST(Dendrites, SpineReachingAFaceIsNoDendrite) {
 TEST(Dendrites, SpineBesideAnExitIsNoPartOfTheDendrite) {
   const auto im = test_imaging(256, 160, 30);
   const std::vector<PointUm> shaft{{13.9, -1.0, 6.4}, {20.0, 16.9, 5.6}};
-  gen::Scene scene;
-  scene.tubes.push_back(tube(shaft, 0.74));
   const PointUm base{13.83, 0.90, 5.88}, head{13.0, 1.17, 5.43};
-  scene.tubes.push_back(tube({base, head}, 0.12, 0.9));
-  scene.balls.push_back({head, 0.38, 1.0});
-  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto ctx =
+      run_dendrites(to_float(gen::render_scene(dendrite_with_spine(shaft, 0.74, base, head, 0.12, 0.38), im)));
   const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
   const auto truth = clip_dense(shaft, extent_of(im));
   const double truth_um = dense_length(truth);
@@ -250,10 +265,7 @@ TEST(Dendrites, SpineBesideAnExitIsNoPartOfTheDendrite) {
   EXPECT_NEAR(g.total_length_um(), truth_um, 0.02 * truth_um) << describe(g);
   const auto m = test::match_centerline(g, truth);
   EXPECT_LT(m.max_um, 0.5) << describe(g);
-  const auto& candidates = ctx->get<SpineCandidates>(artifacts::kSpineCandidates);
-  bool spine = false;
-  for (const auto& c : candidates) spine = spine || test::distance(c.tip, head) < 0.8;
-  EXPECT_TRUE(spine) << candidates.size() << " candidates";
+  expect_candidate_at(*ctx, head);
 }
 
 // Two dendrites passing one above the other (2.2 µm apart in z, 18 degrees apart in x-y; the axial blur joins
@@ -315,12 +327,9 @@ TEST(Dendrites, SpinesAddNoLengthAndBecomeCandidates) {
 TEST(Dendrites, SpineNearADendriteTipIsASpineAndTheTipIsDendrite) {
   const auto im = test_imaging(256, 160, 30);
   const std::vector<PointUm> shaft{{-1.0, 8.0, 5.0}, {18.0, 8.0, 5.0}};
-  gen::Scene scene;
-  scene.tubes.push_back(tube(shaft, 0.5));
   const PointUm base{17.0, 8.4, 5.0}, head{17.2, 9.6, 5.0};
-  scene.tubes.push_back(tube({base, head}, 0.2, 0.9));
-  scene.balls.push_back({head, 0.4, 1.0});
-  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto ctx =
+      run_dendrites(to_float(gen::render_scene(dendrite_with_spine(shaft, 0.5, base, head, 0.2, 0.4), im)));
   const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
   const double truth_um = dense_length(clip_dense(shaft, extent_of(im)));
   ASSERT_EQ(g.dendrite_ids().size(), 1u) << describe(g);
@@ -331,10 +340,7 @@ TEST(Dendrites, SpineNearADendriteTipIsASpineAndTheTipIsDendrite) {
     for (const auto* n : {&b.nodes.front(), &b.nodes.back()})
       tip_error = std::min(tip_error, test::distance({n->x_um, n->y_um, n->z_um}, shaft.back()));
   EXPECT_LT(tip_error, 0.6) << describe(g);
-  const auto& candidates = ctx->get<SpineCandidates>(artifacts::kSpineCandidates);
-  bool spine = false;
-  for (const auto& c : candidates) spine = spine || test::distance(c.tip, head) < 0.8;
-  EXPECT_TRUE(spine) << candidates.size() << " candidates";
+  expect_candidate_at(*ctx, head);
   const auto& shaft_mask = ctx->get<Volume<std::uint8_t>>(artifacts::kShaftMask);
   EXPECT_FALSE(shaft_mask[shaft_mask.index(std::lround(head.x_um / 0.1), std::lround(head.y_um / 0.1),
                                            std::lround(head.z_um / 0.35))]);
