@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Dendrite length and centerline accuracy (preprocess + dendrites, default noise) over sets of generated stacks:
-# per set the mean and worst |length error| and the centerline RMS, then every stack over 3% in length or
+# per set the mean, worst and total length error and the centerline RMS, then every stack over 3% in length or
 # 0.25 µm RMS, and the counts.
 # usage: bench/dendrite_lengths.sh [FIRST:N:NXY:NZ[:ENDS_INSIDE[:touch]] ...]
 #   ENDS_INSIDE: the generator's chance that a dendrite ends inside the stack (default 0: face to face).
