@@ -28,6 +28,7 @@ constexpr double kSeedMinDistanceUm = 0.25;  // a head maximum lies at least thi
 constexpr double kLengthSlackUm = 0.5;       // axial blur lengthens a protrusion beyond its true end
 constexpr double kPathStepUm = 0.05;         // sampling step along a putative neck
 constexpr double kNeckWindowUm = 0.2;        // a neck is judged by its mean over this length (noise)
+constexpr double kNeckRootMinCosine = 0.906;  // cos 25°: a piece on the shaft this well in line with a fragment
 constexpr std::size_t kNoiseSamples = 200000;  // background noise is estimated from about this many voxels
 
 struct Offset {
@@ -75,6 +76,14 @@ struct Grid {
 double distance_um(const PointUm& a, const PointUm& b) {
   const double dx = a.x_um - b.x_um, dy = a.y_um - b.y_um, dz = a.z_um - b.z_um;
   return std::sqrt(dx * dx + dy * dy + dz * dz);
+}
+
+// Cosine of the angle at @p from between the directions to @p a and to @p b (0 where either is a point).
+double cosine(const PointUm& from, const PointUm& a, const PointUm& b) {
+  const double ax = a.x_um - from.x_um, ay = a.y_um - from.y_um, az = a.z_um - from.z_um;
+  const double bx = b.x_um - from.x_um, by = b.y_um - from.y_um, bz = b.z_um - from.z_um;
+  const double norms = std::sqrt((ax * ax + ay * ay + az * az) * (bx * bx + by * by + bz * bz));
+  return norms > 0 ? (ax * bx + ay * by + az * bz) / norms : 0.0;
 }
 
 std::uint32_t find_root(std::vector<std::uint32_t>& parent, std::uint32_t a) {
@@ -608,8 +617,15 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
     const Spine& s = all[a]->spine.spine;
     const std::uint32_t hit = first_label_on_path(*work, g, s.head, s.base, static_cast<std::uint32_t>(a + 1));
     if (hit == 0) continue;
-    const PointUm& other = all[hit - 1]->spine.spine.head;
-    if (!neck_visible(pre, g, s.head, other, p.min_neck_intensity)) continue;
+    // The root of a neck: a piece on the shaft pointing at this one (within 25°, kNeckRootMinCosine), brightest at the
+    // shaft, whose thin middle fell below the threshold. The gap to bridge then runs from its tip, and half the
+    // neck level will do: the two pieces in line are the evidence.
+    const Found& o = *all[hit - 1];
+    const double root_cos = cosine(o.spine.spine.base, o.spine.spine.tip, s.head);
+    const bool neck_root = o.touches_shaft && root_cos >= kNeckRootMinCosine;
+    if (!(neck_root ? neck_visible(pre, g, s.head, o.spine.spine.tip, 0.5 * p.min_neck_intensity)
+                    : neck_visible(pre, g, s.head, o.spine.spine.head, p.min_neck_intensity)))
+      continue;
     const std::uint32_t ra = find_root(owner, static_cast<std::uint32_t>(a)), rb = find_root(owner, hit - 1);
     if (ra != rb) owner[ra] = rb;
   }

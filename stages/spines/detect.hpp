@@ -22,11 +22,11 @@ struct DetectParams {
   double max_footprint_ratio = 1.5;  ///< extent along the shaft / reach out of it above which a piece is rim ...
   double rim_max_reach_um = 0.8;     ///< ... when it reaches less than this out of the shaft (µm)
   double min_spine_volume_um3 = 0.01;
-  double min_contrast = 0.07;
+  double min_contrast = 0.05;
   double shaft_margin_um = 0.1;
   double shaft_radius_margin_um = 3.0;  ///< >= kKeepShaftMarginUm: the given shaft mask unchanged
   bool robust_shaft = true;             ///< shaft mask and radii re-derived from half-maximum ray profiles
-  double robust_shaft_margin_um = 0.1;  ///< added to the profiled shaft's semi-axes (µm)
+  double robust_shaft_margin_um = 0.05;  ///< added to the profiled shaft's semi-axes (µm)
   double min_head_separation_um = 0.6;
   double split_min_dip = 0.15;
   double detached_min_intensity = 0.05;

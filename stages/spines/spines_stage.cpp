@@ -27,7 +27,7 @@ StageSpec make_spec() {
       real_param("min_spine_volume_um3", 0.01, 0.0, 10.0, "um3",
                  "smallest segmented spine volume (voxel count x voxel volume); halved where a skeleton "
                  "candidate confirms it"),
-      real_param("min_contrast", 0.07, 0.0, 1.0, "",
+      real_param("min_contrast", 0.05, 0.0, 1.0, "",
                  "smallest peak intensity of a spine in preprocessed units (background 0, dendrite ~1)"),
       real_param("shaft_margin_um", 0.1, 0.0, 1.0, "um",
                  "foreground within this distance of the shaft mask belongs to the shaft"),
@@ -38,7 +38,7 @@ StageSpec make_spec() {
                  "re-derive the shaft from the centerline: per node the half-maximum radius along rays across the "
                  "axis, fitted robustly (spines cover few directions) and smoothed over 1 um; the given shaft mask "
                  "is cut to it where it is wider (it swallows spine necks on thin, spiny dendrites)"),
-      real_param("robust_shaft_margin_um", 0.1, 0.0, 1.0, "um",
+      real_param("robust_shaft_margin_um", 0.05, 0.0, 1.0, "um",
                  "added to the re-derived shaft's half-maximum radii"),
       real_param("min_head_separation_um", 0.6, 0.1, 3.0, "um",
                  "two head maxima closer than this are one spine"),

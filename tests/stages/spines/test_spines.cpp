@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "spine_scene.hpp"
@@ -40,6 +41,15 @@ void expect_one_to_one(const std::vector<Spine>& found, const std::vector<TrueSp
   for (std::size_t d = 0; d < found.size(); ++d)
     EXPECT_EQ(matches_of_detection[d], 1) << "detection " << d << " head (" << found[d].head.x_um << ", "
                                           << found[d].head.y_um << ", " << found[d].head.z_um << ") um";
+}
+
+// How many true spines have a detected head within @p tol_um of their own (µm).
+std::size_t heads_within(const std::vector<Spine>& found, const std::vector<TrueSpine>& truth, double tol_um) {
+  std::size_t n = 0;
+  for (const auto& t : truth)
+    n += std::any_of(found.begin(), found.end(),
+                     [&](const Spine& f) { return testing::distance_um(f.head, t.head) <= tol_um; });
+  return n;
 }
 
 TEST(Spines, EachRenderedTypeFoundOnceAnisotropic) {
@@ -101,7 +111,8 @@ TEST(Spines, DimNeckHeadIsDetached) {
 }
 
 // Issue 4: a shaft mask widened by the blur swallows short stubby spines; limiting it to the traced radius
-// (shaft_radius_margin_um) gives them back.
+// (shaft_radius_margin_um) gives them back. Since the contrast floor went from 0.07 to 0.05 the wide mask leaves
+// their faint outer rims to be found, 0.34 um beyond the true heads: the heads are what it loses.
 TEST(Spines, StubbyNextToWideShaftMaskAnisotropic) {
   SpineScene s(100, 80, 30, 3);
   s.add_stubby(3.0, 1, 0, 0.45, 0.6);
@@ -114,8 +125,9 @@ TEST(Spines, StubbyNextToWideShaftMaskAnisotropic) {
   ParamSet p = off;
   p.set("spines.shaft_radius_margin_um", "0.1");
   const auto found = run_spines(tightened, p);
-  EXPECT_LT(swallowed.size(), s.truth.size());
+  EXPECT_EQ(heads_within(swallowed, s.truth, 0.2), 0u);
   ASSERT_EQ(found.size(), s.truth.size());
+  EXPECT_EQ(heads_within(found, s.truth, 0.2), s.truth.size());
   expect_one_to_one(found, s.truth);
 }
 
@@ -176,14 +188,16 @@ TEST(Spines, RobustShaftRecoversInflatedMaskAnisotropic) {
   EXPECT_EQ(kept_far, 0u);
   EXPECT_EQ(core_kept, core);
 
-  // The stage: with the given mask most spines are lost; re-derived, each is found once.
+  // The stage: with the given mask most spines are lost or found only by the blur beyond their heads (0.2-0.3 um
+  // out); re-derived, each is found once, its head where it is.
   ParamSet off;
   off.set("spines.robust_shaft", "false");
   const auto swallowed = run_spines(inflated, off);
   Context again = s.make_context(true, 0.15, 1.0);
   const auto found = run_spines(again);
-  EXPECT_LT(swallowed.size(), s.truth.size() - 2);
+  EXPECT_LT(heads_within(swallowed, s.truth, 0.2), s.truth.size() - 2);
   ASSERT_EQ(found.size(), s.truth.size());
+  EXPECT_EQ(heads_within(found, s.truth, 0.2), s.truth.size());
   expect_one_to_one(found, s.truth);
 }
 
@@ -315,3 +329,4 @@ TEST(Spines, MissingInputIsStageError) {
 
 }  // namespace
 }  // namespace spinescope
+
