@@ -2,14 +2,15 @@
 # Dendrite length and centerline accuracy (preprocess + dendrites, default noise) over sets of generated stacks:
 # per set the mean, worst and total length error and the centerline RMS, then every stack over 3% in length or
 # 0.25 µm RMS, and the counts.
-# usage: bench/dendrite_lengths.sh [FIRST:N:NXY:NZ[:ENDS_INSIDE[:touch]] ...]
+# usage: bench/dendrite_lengths.sh [FIRST:N:NXY:NZ[:ENDS_INSIDE[:touch|:interpenetrate]] ...]
 #   ENDS_INSIDE: the generator's chance that a dendrite ends inside the stack (default 0: face to face).
-#   touch: dendrites cross and touch but never pass through one another (make-sample-stacks --touch-only).
-#   default: the 300 stacks of the issue notes, 124 used while developing (1000-1019, 3200-3219, 5000-5019,
-#   5100-5111, 200-211, 300-311, 100-111, 400-411, 11-14), 52 first measured in session 4 (8000-8019,
-#   8100-8111, 9000-9019) and 32 whose dendrites each end inside the stack at one end (10000-10019,
-#   10100-10111, ENDS_INSIDE 1; session 5); then 92 with --touch-only (11000-11019, 11100-11111, 11300-11339,
-#   and 11200-11219 with ENDS_INSIDE 1; session 6).
+#   touch (the default): dendrites cross and touch but never pass through one another; interpenetrate: they may
+#   (make-sample-stacks --interpenetrate, the generator's geometry until session 7).
+#   default: the 300 stacks of the issue notes. Interpenetrating: 124 used while developing (1000-1019,
+#   3200-3219, 5000-5019, 5100-5111, 200-211, 300-311, 100-111, 400-411, 11-14), 52 first measured in session 4
+#   (8000-8019, 8100-8111, 9000-9019) and 32 whose dendrites each end inside the stack at one end (10000-10019,
+#   10100-10111, ENDS_INSIDE 1; session 5). Touching: 92 (11000-11019, 11100-11111, 11300-11339, and 11200-11219
+#   with ENDS_INSIDE 1; session 6).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${SPINESCOPE_BUILD:-$here/build}"
@@ -17,23 +18,26 @@ ninja -C "$build" dendrite_accuracy >/dev/null
 tool="$build/tests/stages/dendrites/dendrite_accuracy"
 sets=("$@")
 for s in "${sets[@]}"; do
-  [[ "$s" =~ ^[0-9]+:[1-9][0-9]*:[1-9][0-9]*:[1-9][0-9]*(:(0|1|0?\.[0-9]+)(:touch)?)?$ ]] ||
-    { echo "bench/dendrite_lengths.sh: '$s' is not FIRST:N:NXY:NZ[:ENDS_INSIDE[:touch]] (e.g. 8000:20:256:32)" >&2
+  [[ "$s" =~ ^[0-9]+:[1-9][0-9]*:[1-9][0-9]*:[1-9][0-9]*(:(0|1|0?\.[0-9]+)(:touch|:interpenetrate)?)?$ ]] ||
+    { echo "bench/dendrite_lengths.sh: '$s' is not FIRST:N:NXY:NZ[:ENDS_INSIDE[:touch|:interpenetrate]]" \
+        "(e.g. 8000:20:256:32)" >&2
       exit 64; }
 done
 if [ ${#sets[@]} -eq 0 ]; then
-  sets=(1000:20:256:32 3200:20:256:32 5000:20:256:32 5100:12:512:48 200:12:256:32 300:12:256:32
-        100:12:512:48 400:12:512:48 11:4:512:48 8000:20:256:32 8100:12:512:48 9000:20:256:32
-        10000:20:256:32:1 10100:12:512:48:1 11000:20:256:32:0:touch 11100:12:512:48:0:touch
-        11200:20:256:32:1:touch 11300:40:256:32:0:touch)
+  old=interpenetrate
+  sets=(1000:20:256:32:0:$old 3200:20:256:32:0:$old 5000:20:256:32:0:$old 5100:12:512:48:0:$old
+        200:12:256:32:0:$old 300:12:256:32:0:$old 100:12:512:48:0:$old 400:12:512:48:0:$old 11:4:512:48:0:$old
+        8000:20:256:32:0:$old 8100:12:512:48:0:$old 9000:20:256:32:0:$old 10000:20:256:32:1:$old
+        10100:12:512:48:1:$old 11000:20:256:32 11100:12:512:48 11200:20:256:32:1 11300:40:256:32)
 fi
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 # Two sets at a time: generation and tracing are largely serial, so this keeps both cores busy.
 for ((i = 0; i < ${#sets[@]}; i += 2)); do
   for s in "${sets[@]:i:2}"; do
-    IFS=: read -r first n nxy nz ends touch <<<"$s"
-    "$tool" "$n" "$first" "$nxy" "$nz" "${ends:-0}" "$([ -n "${touch:-}" ] && echo 1 || echo 0)" >"$out/$first.txt" &
+    IFS=: read -r first n nxy nz ends geometry <<<"$s"
+    "$tool" "$n" "$first" "$nxy" "$nz" "${ends:-0}" "$([ "${geometry:-}" = interpenetrate ] && echo 0 || echo 1)" \
+      >"$out/$first.txt" &
   done
   wait
 done

@@ -27,14 +27,14 @@ for tool in "$gen" "$cli" "$python"; do
 done
 
 # Study seeds, each fixed from the truth files alone before any pipeline run. With effect 1.4: the first seed whose
-# realised truth ratio is within 5 % of the nominal 1.4 (seed 2: 1.401) and significant
-# on the truth itself (Welch on animals, p = 0.016). 3 animals per group with an animal sd of 0.08 and 20-30
-# spines per stack give this design only about 60 % power on the truth (20 seeds), so an arbitrary seed may hold
-# no detectable effect. The neuron-level mixed model is printed, not asserted: at this seed it sits at the
-# boundary (animal variance 0) and gives p = 0.075 where Welch on animal means gives 0.006.
-# With effect 1.0: the first seed whose realised truth ratio is within 3 % of 1 (seed 4: 0.9998; seed 2's null
-# study realises 1.114 by chance, a real 11 % difference that a good pipeline may rightly find).
-seed_effect=2
+# realised truth ratio is within 5 % of the nominal 1.4 and significant on the truth itself (Welch on animals):
+# seed 4, ratio 1.349, p = 0.034. 3 animals per group with an animal sd of 0.08 and 20-30 spines per stack give
+# this design only about 60-70 % power on the truth, so an arbitrary seed may hold no detectable effect (seed 2,
+# the choice until dendrites stopped passing through one another, now realises 1.556 with p = 0.064 on the truth).
+# The neuron-level mixed model is printed, not asserted: it can sit at the boundary (animal variance 0).
+# With effect 1.0: the first seed whose realised truth ratio is within 3 % of 1 (seed 4: 0.981, p = 0.86; seed 2's
+# null study realises 1.116 by chance, a real 12 % difference that a good pipeline may rightly find).
+seed_effect=4
 seed_null=4
 fail=0
 now() { date +%s.%N; }

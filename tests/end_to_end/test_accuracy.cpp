@@ -48,11 +48,16 @@ Scored analyse_generated(const std::vector<std::uint64_t>& seeds, double photons
 
 void print(const EvalReport& r) { std::printf("%s", format_table(r).c_str()); }
 
+// Issue 4's bounds, pooled over 20 stacks as bench/accuracy.sh measures them. Per stack the density error spreads
+// by about 5% (a crowded scene of three dendrites loses stubby spines between them: 9004 is -8%), so the four
+// stacks this test used to take were too few for a 5% bound on the pooled figure.
 TEST(EndToEnd, AccuracyOnGeneratedStacksDefaultNoise) {
-  const Scored s = analyse_generated({9001, 9002, 9003, 9004}, 0.0, "default");
+  std::vector<std::uint64_t> seeds;
+  for (std::uint64_t seed = 9001; seed <= 9020; ++seed) seeds.push_back(seed);
+  const Scored s = analyse_generated(seeds, 0.0, "default");
   print(s.report);
   const EvalMetrics& p = s.report.pooled;
-  ASSERT_GT(p.true_spines, 40);
+  ASSERT_GT(p.true_spines, 400);
   EXPECT_GE(p.f1, 0.90);
   EXPECT_LE(std::fabs(p.density_rel_error), 0.05);
   EXPECT_LE(std::fabs(p.length_rel_error), 0.03);

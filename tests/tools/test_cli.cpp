@@ -34,7 +34,8 @@ TEST(MakeSampleStacksCli, RefusesBadArgumentsWithOneLineAndExit64) {
        {"", "--out /tmp/x --size 10,a,3", "--out /tmp/x --bogus", "--out /tmp/x --voxel-size 0.1,0.1",
         "--out /tmp/x --count 0", "--out /tmp/x --size 256,256,4", "--out /tmp/x stray",
         "--out /tmp/x --effect 1.2", "--study /tmp/x --out /tmp/y", "--study /tmp/x --density 0.9",
-        "--study /tmp/x --animals 2.5", "--study /tmp/x --groups control,control"}) {
+        "--study /tmp/x --animals 2.5", "--study /tmp/x --groups control,control",
+        "--out /tmp/x --touch-only --interpenetrate"}) {
     std::string out;
     EXPECT_EQ(run_tool(args, &out), 64) << args;
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << args << ": " << out;

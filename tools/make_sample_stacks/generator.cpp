@@ -263,6 +263,9 @@ GeneratedStack generate_stack(const GeneratorConfig& cfg) {
       }
       if (ok) dendrites.push_back(std::move(d));
     }
+    // A small or shallow stack may hold no further dendrite that touches without passing through the others: the
+    // scene keeps those it has (the first always fits).
+    if (!ok && cfg.allow_crossing && n > 0) break;
     if (!ok)
       throw ParameterError("make-sample-stacks: cannot place dendrite " + std::to_string(n + 1) +
                            " in this stack (make it larger or allow crossing)");

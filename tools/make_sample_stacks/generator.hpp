@@ -100,9 +100,12 @@ struct GeneratorConfig {
   int puncta = 6;                      ///< bright non-spine blobs, ≥ 4 µm from any dendrite
   bool allow_crossing = true;
   /// With allow_crossing: dendrites may cross and touch but never pass through one another (real ones cannot;
-  /// with the axial blur touching ones still merge in the image). Off by default, so earlier seeds are unchanged:
-  /// there two dendrites may interpenetrate, and sometimes run fused along each other for 10-20 µm.
-  bool touch_only = false;
+  /// with the axial blur touching ones still merge in the image). On by default. Off (make-sample-stacks
+  /// --interpenetrate) gives the scenes made before it was the default, seed for seed: there two dendrites may
+  /// interpenetrate, and sometimes run fused along each other for 10-20 µm. A seed whose dendrites never overlap
+  /// gives the same stack either way (the check redraws a dendrite, it draws no random numbers). Where 500 draws
+  /// find no place for a further dendrite (small or shallow stacks), the scene keeps those already placed.
+  bool touch_only = true;
   /// Chance that a dendrite ends inside the stack (at one end, a round tip 30-70% of the way along its run
   /// through the stack, 1 µm clear of the other dendrites; kept whole when 20 tries find no such place) instead
   /// of running from face to face. 0 draws nothing more: earlier seeds are unchanged.

@@ -38,8 +38,10 @@ const char kUsage[] =
     "  --density D            mean spines per um of dendrite (default 1.0)\n"
     "  --ends-inside P        chance that a dendrite ends inside the stack, at a round tip, instead of\n"
     "                         running from face to face (default 0)\n"
-    "  --touch-only           dendrites may cross and touch but not pass through one another (by default\n"
-    "                         they may, as in earlier versions: the same seed gives the same stack)\n"
+    "  --interpenetrate       let dendrites pass through one another, the geometry of earlier stacks (a\n"
+    "                         seed then gives the stack it gave before touching became the default); by\n"
+    "                         default dendrites cross and touch but never share space, as real ones\n"
+    "  --touch-only           the default geometry, named (kept for older scripts)\n"
     "  --name PREFIX          file name prefix (default sample)\n"
     "  --from-mesh FOLDER     image a real dendrite (surface_mesh.off + spine_<k>.off); repeatable; the\n"
     "                         stack size follows the mesh; files are PREFIX_<folder>_seedS.*; the\n"
@@ -132,7 +134,9 @@ void apply_stack_options(const cli::Args& args, gen::GeneratorConfig& cfg) {
   cfg.imaging.photons = args.number("photons", cfg.imaging.photons, 1, 1e5);
   cfg.spine_density_per_um = args.number("density", cfg.spine_density_per_um, 0, 5);
   cfg.ends_inside_fraction = args.number("ends-inside", cfg.ends_inside_fraction, 0, 1);
-  cfg.touch_only = args.has("touch-only");
+  if (args.has("touch-only") && args.has("interpenetrate"))
+    throw ParameterError("options --touch-only and --interpenetrate contradict each other");
+  cfg.touch_only = !args.has("interpenetrate");
   cfg.imaging.noise = !args.has("no-noise");
 }
 
@@ -193,7 +197,7 @@ int run(int argc, char** argv) {
   const cli::Args args(argc, argv,
                        {"out", "count", "seed", "size", "voxel-size", "photons", "density", "ends-inside", "name", "from-mesh",
                         "mesh-z-scale", "study", "groups", "effect", "animals", "neurons", "animal-sd", "neuron-sd"},
-                       {"no-noise", "touch-only"});
+                       {"no-noise", "touch-only", "interpenetrate"});
   if (args.has("help")) {
     std::fputs(kUsage, stdout);
     return 0;

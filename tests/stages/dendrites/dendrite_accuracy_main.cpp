@@ -1,7 +1,7 @@
-// dendrite_accuracy [stacks=12] [first_seed=100] [nx=512] [nz=48] [ends_inside=0] [touch_only=0]: dendrite
+// dendrite_accuracy [stacks=12] [first_seed=100] [nx=512] [nz=48] [ends_inside=0] [touch_only=1]: dendrite
 // length and centerline accuracy of preprocess + dendrites over generated stacks (default noise), for the notes;
-// ends_inside is the generator's chance that a dendrite ends inside the stack; touch_only 1: dendrites touch but
-// never pass through one another.
+// ends_inside is the generator's chance that a dendrite ends inside the stack; touch_only 1 (the default):
+// dendrites touch but never pass through one another, 0: they may (make-sample-stacks --interpenetrate).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   const std::size_t nx = argc > 3 ? std::atoi(argv[3]) : 512;
   const std::size_t nz = argc > 4 ? std::atoi(argv[4]) : 48;
   const double ends_inside = argc > 5 ? std::atof(argv[5]) : 0.0;
-  const bool touch_only = argc > 6 && std::atoi(argv[6]) != 0;
+  const bool touch_only = argc <= 6 || std::atoi(argv[6]) != 0;
   double sum_abs = 0.0, worst = 0.0, sum_rms2 = 0.0, worst_rms = 0.0, uncovered = 0.0, truth = 0.0, traced = 0.0;
   std::printf("seed truth_um traced_um length_error_pct rms_um max_um uncovered_um dendrites_true traced "
               "branch_points\n");
