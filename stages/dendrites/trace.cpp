@@ -610,11 +610,13 @@ double face_distance(const Vec3& p, const Vec3& n_in, const PointUm& box) {
   return box.z_um - p.z;
 }
 
+// Inward normals of the box's faces: x = 0, x = max, y = 0, ...
+const Vec3 kFaceNormals[6] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
+
 // Inward normal of the face of the box nearest to @p p.
 Vec3 nearest_face_normal(const Vec3& p, const PointUm& box) {
   const double d[6] = {p.x, box.x_um - p.x, p.y, box.y_um - p.y, p.z, box.z_um - p.z};
-  const Vec3 n[6] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
-  return n[std::min_element(d, d + 6) - d];
+  return kFaceNormals[std::min_element(d, d + 6) - d];
 }
 
 // The path of a dendrite from its end @p from_end (points from the end inwards) out to the stack face it leaves
@@ -622,12 +624,22 @@ Vec3 nearest_face_normal(const Vec3& p, const PointUm& box) {
 // runs several µm along the face): the tube is followed from where it is whole, its centre being the middle of
 // its section, or one radius in from the section's far edge where the face cuts it. Returns the new path from
 // the face inwards, joined to the trusted part of @p from_end, or an empty polyline when that is not possible.
-Polyline track_to_face(const Volume<std::uint8_t>& object, const Polyline& from_end, const PointUm& box) {
+// @p grazing: the path may head straight at the face (sections are then taken across it any way round), and run
+// along it to leave by another face; it must stay within a radius and 1 µm of some face.
+Polyline track_to_face(const Volume<std::uint8_t>& object, const Polyline& from_end, const PointUm& box,
+                       bool grazing) {
   const double length = polyline_length(from_end);
   if (from_end.size() < 2 || length < 3.0) return {};
   const Vec3 n_in = nearest_face_normal(from_end.front(), box);
+  // Section axes across @p d: u towards the inside of the face where the path runs along it; where it heads
+  // straight at the face, any (only when it grazes the face: the path goes on along it), else none (|u| = 0).
   auto section_dirs = [&](const Vec3& d, Vec3* u, Vec3* w) {
-    *u = unit(n_in - dot(n_in, d) * d);
+    Vec3 towards = n_in - dot(n_in, d) * d;
+    if (grazing && norm(towards) < 0.5) {
+      const Vec3 axis = std::abs(d.z) < 0.7 ? Vec3{0, 0, 1} : Vec3{1, 0, 0};
+      towards = axis - dot(axis, d) * d;
+    }
+    *u = norm(towards) > 1e-9 ? unit(towards) : Vec3{0, 0, 0};
     *w = d.cross(*u);
   };
   // Tube radius: median half-width of whole sections over 2 µm from where the path is 3 µm off the face.
@@ -664,9 +676,15 @@ Polyline track_to_face(const Volume<std::uint8_t>& object, const Polyline& from_
   bool reached = false;
   for (int step = 0; step < 200 && !reached; ++step) {
     const Vec3 next = p + kStep * d;
-    const double f0 = face_distance(p, n_in, box), f1 = face_distance(next, n_in, box);
-    if (f1 <= 0.0) {
-      track.push_back(p + (f0 / std::max(f0 - f1, 1e-9)) * (next - p));
+    // The face it leaves by, or (grazing) another one: a tube grazing a face runs along it, up to a corner.
+    double exit_at = 2.0;
+    for (const Vec3& n : kFaceNormals) {
+      if (!grazing && norm(n - n_in) > 1e-9) continue;
+      const double f0 = face_distance(p, n, box), f1 = face_distance(next, n, box);
+      if (f1 <= 0.0) exit_at = std::min(exit_at, std::max(f0, 0.0) / std::max(f0 - f1, 1e-9));
+    }
+    if (exit_at <= 1.0) {
+      track.push_back(p + exit_at * (next - p));
       reached = true;
       break;
     }
@@ -688,6 +706,7 @@ Polyline track_to_face(const Volume<std::uint8_t>& object, const Polyline& from_
     const Vec3 q = next + (0.5 * cu) * u + (0.5 * cw) * w;
     d = unit(0.7 * d + 0.3 * unit(q - p));
     p = q;
+    if (grazing && face_gap(p, box) > radius + 1.0) break;  // back into the stack: another structure's path
     track.push_back(p);
   }
   if (!reached) {
@@ -1312,7 +1331,11 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     if (!g.v[v].alive || g.degree(v) != 1 || !is_boundary_end(v)) continue;
     const int ei = g.v[v].edges[0];
     const Polyline from_end = g.from(ei, v);
-    if (Polyline tracked = track_to_face(object, from_end, box); !tracked.empty()) {
+    // A path that heads straight at the face cannot be tracked there; it may be a tube that turns to graze the face
+    // and leaves by another: tracked again as such.
+    Polyline tracked = track_to_face(object, from_end, box, false);
+    if (tracked.empty()) tracked = track_to_face(object, from_end, box, true);
+    if (!tracked.empty()) {
       if (g.e[ei].a != v) std::reverse(tracked.begin(), tracked.end());
       g.v[v].p = g.e[ei].a == v ? tracked.front() : tracked.back();
       g.e[ei].pts = std::move(tracked);
