@@ -12,11 +12,13 @@ bin="$build/bin"
 work="${BENCH_DIR:-/tmp/spinescope-bench}"
 mkdir -p "$work"
 ninja -C "$build" spinescope_cli make-sample-stacks >/dev/null
-stack="$work/bench_seed${seed}.tif"
-if [ ! -f "$stack" ]; then
-  "$bin/make-sample-stacks" --out "$work" --name bench --seed "$seed" --count 1 --size "$size" >/dev/null
-fi
 IFS=, read -r nx ny nz <<<"$size"
+# The cached stack is named by everything that makes it: size, seed and the generator's geometry (touching).
+name="bench_${nx}x${ny}x${nz}_touching"
+stack="$work/${name}_seed${seed}.tif"
+if [ ! -f "$stack" ]; then
+  "$bin/make-sample-stacks" --out "$work" --name "$name" --seed "$seed" --count 1 --size "$size" >/dev/null
+fi
 voxels=$((nx * ny * nz))
 echo "stack: $stack (${nx}x${ny}x${nz} = $voxels voxels), seed $seed, $(nproc) cores"
 run() {  # label, command...
