@@ -827,24 +827,33 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // Short self-loops and short parallel edges come from small holes in the mask; so do two parallel edges of any
   // length that never part by more than the wider junction's radius: both run inside one tube around a hole (two
   // dendrites that part and meet again lie about a diameter apart between). Such a loop left in place where two
-  // dendrites merge makes a four-arm junction whose arms pair wrongly.
-  for (std::size_t ei = 0; ei < g.e.size(); ++ei)
-    if (g.e[ei].alive && g.e[ei].a == g.e[ei].b && g.length(static_cast<int>(ei)) < 4.0 * o.max_spine_length_um)
-      g.remove_edge(static_cast<int>(ei));
-  for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
-    if (!g.e[ei].alive) continue;
-    for (std::size_t ej = ei + 1; ej < g.e.size(); ++ej) {
-      if (!g.e[ej].alive || !g.e[ei].alive) continue;
-      const bool same = (g.e[ei].a == g.e[ej].a && g.e[ei].b == g.e[ej].b) ||
-                        (g.e[ei].a == g.e[ej].b && g.e[ei].b == g.e[ej].a);
-      if (!same) continue;
-      const double li = g.length(static_cast<int>(ei)), lj = g.length(static_cast<int>(ej));
-      const bool one_tube =
-          separation(g.e[ei].pts, g.e[ej].pts) <= std::max(g.v[g.e[ei].a].r, g.v[g.e[ei].b].r);
-      if (one_tube || std::max(li, lj) < o.max_spine_length_um) g.remove_edge(static_cast<int>(li > lj ? ei : ej));
+  // dendrites merge makes a four-arm junction whose arms pair wrongly. (Run again at the end: resolving crossings
+  // can leave such a loop, and small rings around a spine head touching the shaft are no dendrite length.)
+  auto remove_hole_loops = [&](bool after_crossings) {
+    for (std::size_t ei = 0; ei < g.e.size(); ++ei)
+      if (g.e[ei].alive && g.e[ei].a == g.e[ei].b && g.length(static_cast<int>(ei)) < 4.0 * o.max_spine_length_um)
+        g.remove_edge(static_cast<int>(ei));
+    for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
+      if (!g.e[ei].alive) continue;
+      for (std::size_t ej = ei + 1; ej < g.e.size(); ++ej) {
+        if (!g.e[ej].alive || !g.e[ei].alive) continue;
+        const bool same = (g.e[ei].a == g.e[ej].a && g.e[ei].b == g.e[ej].b) ||
+                          (g.e[ei].a == g.e[ej].b && g.e[ei].b == g.e[ej].a);
+        if (!same) continue;
+        const double li = g.length(static_cast<int>(ei)), lj = g.length(static_cast<int>(ej));
+        const bool one_tube =
+            separation(g.e[ei].pts, g.e[ej].pts) <= std::max(g.v[g.e[ei].a].r, g.v[g.e[ei].b].r);
+        // After crossings are resolved a short loop may be a bridge's stretch beside the curve drawn across it.
+        const bool short_loop = after_crossings && std::min(li, lj) < o.max_spine_length_um &&
+                                std::max(li, lj) < 2.0 * o.max_spine_length_um;
+        if (one_tube || short_loop || std::max(li, lj) < o.max_spine_length_um)
+          g.remove_edge(static_cast<int>(li > lj ? ei : ej));
+      }
     }
-  }
-  for (std::size_t vi = 0; vi < g.v.size(); ++vi) g.dissolve(static_cast<int>(vi));
+    for (std::size_t vi = 0; vi < g.v.size(); ++vi)
+      if (g.v[vi].alive) g.dissolve(static_cast<int>(vi));
+  };
+  remove_hole_loops(false);
 
   // Spines: prune the shortest terminal side branch first, then re-join what it split.
   std::vector<Candidate> candidates;
@@ -1366,12 +1375,8 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     g.v[v].p = q;
   }
 
-  // Small rings (a spine head touching the shaft, a hole in the mask) are no dendrite length.
-  for (std::size_t ei = 0; ei < g.e.size(); ++ei)
-    if (g.e[ei].alive && g.e[ei].a == g.e[ei].b && g.length(static_cast<int>(ei)) < 4.0 * o.max_spine_length_um)
-      g.remove_edge(static_cast<int>(ei));
-  for (std::size_t vi = 0; vi < g.v.size(); ++vi)
-    if (g.v[vi].alive) g.dissolve(static_cast<int>(vi));
+  // Small rings (a spine head touching the shaft, a hole in the mask) and loops left by crossings are no length.
+  remove_hole_loops(true);
 
   // Pieces too short to be dendrite (puncta, debris, spine heads whose neck is too dim) go; their points are
   // kept to offer the ones near a dendrite as detached spine candidates.
