@@ -48,7 +48,8 @@ for ((i = 0; i < ${#sets[@]}; i += 2)); do
     pids+=($!)
   done
   for pid in "${pids[@]}"; do
-    wait "$pid" || { echo "bench/dendrite_lengths.sh: dendrite_accuracy failed (set ${sets[i]} or the next)" >&2; exit 1; }
+    wait "$pid" ||
+      { echo "bench/dendrite_lengths.sh: dendrite_accuracy failed (set ${sets[i]} or the next)" >&2; exit 1; }
   done
 done
 for ((k = 0; k < ${#sets[@]}; ++k)); do

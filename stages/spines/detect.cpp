@@ -617,8 +617,8 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
     const Spine& s = all[a]->spine.spine;
     const std::uint32_t hit = first_label_on_path(*work, g, s.head, s.base, static_cast<std::uint32_t>(a + 1));
     if (hit == 0) continue;
-    // The root of a neck: a piece on the shaft pointing at this one (within 25°, kNeckRootMinCosine), brightest at the
-    // shaft, whose thin middle fell below the threshold. The gap to bridge then runs from its tip, and half the
+    // The root of a neck: a piece on the shaft pointing at this one (within 25°, kNeckRootMinCosine), brightest at
+    // the shaft, whose thin middle fell below the threshold. The gap to bridge then runs from its tip, and half the
     // neck level will do: the two pieces in line are the evidence.
     const Found& o = *all[hit - 1];
     const double root_cos = cosine(o.spine.spine.base, o.spine.spine.tip, s.head);

@@ -265,7 +265,7 @@ GeneratedStack generate_stack(const GeneratorConfig& cfg) {
     }
     // A small or shallow stack may hold no further dendrite that touches without passing through the others: the
     // scene keeps those it has (the first always fits).
-    if (!ok && cfg.allow_crossing && n > 0) break;
+    if (!ok && cfg.allow_crossing && cfg.touch_only && n > 0) break;
     if (!ok)
       throw ParameterError("make-sample-stacks: cannot place dendrite " + std::to_string(n + 1) +
                            " in this stack (make it larger or allow crossing)");

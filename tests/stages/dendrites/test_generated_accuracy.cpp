@@ -24,11 +24,12 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGenerated, ::testing::Values(11, 12, 13
 
 // Generated stacks that once failed (seed, lateral size, z size; --interpenetrate scenes): a dendrite leaving a
 // face at a shallow angle (1008), two dendrites leaving one face side by side (3210), a spine reaching the bottom
-// face (300), two dendrites passing one above the other (5101), two curved dendrites touching at different depths with a hole in
-// the mask beside the contact (1004: the loop around it made a four-arm junction paired the wrong way, -3.9%), a
-// dendrite grazing a face beside spines (8109: holes in its mask made a fork whose two arms met again, taken for two
-// dendrites crossing, +9.8% and 0.42 um RMS), a dendrite crossing two others 4 µm apart (9004: the stretch between
-// the crossings is no contact between two dendrites side by side; -4.0% when taken for one).
+// face (300), two dendrites passing one above the other (5101), two curved dendrites touching at different depths
+// with a hole in the mask beside the contact (1004: the loop around it made a four-arm junction paired the wrong
+// way, -3.9%), a dendrite grazing a face beside spines (8109: holes in its mask made a fork whose two arms met
+// again, taken for two dendrites crossing, +9.8% and 0.42 um RMS), a dendrite crossing two others 4 µm apart
+// (9004: the stretch between the crossings is no contact between two dendrites side by side; -4.0% when taken for
+// one).
 class DendritesGeneratedCases : public ::testing::TestWithParam<std::tuple<int, int, int>> {};
 
 TEST_P(DendritesGeneratedCases, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -83,7 +84,8 @@ TEST_P(DendritesGeneratedTouching, LengthWithin3PercentAndCenterlineWithinQuarte
   EXPECT_LT(a.uncovered_um, 0.03 * a.truth_um);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching, ::testing::Values(11004, 11007, 11321, 11330, 11418, 1013, 12029, 11708));
+INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching,
+                         ::testing::Values(11004, 11007, 11321, 11330, 11418, 1013, 12029, 11708));
 
 }  // namespace
 }  // namespace spinescope
