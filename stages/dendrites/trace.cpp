@@ -860,7 +860,8 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // An end inside the stack whose path, within the last max_spine_length_um, reached into a tube cut by a face (to
   // within half the tube's radius of the face: a skeleton stays a radius inside a whole tube) and turned away again:
   // the dendrite left the stack there, and its skeleton (which ends about one radius inside a cut face) ran on into
-  // a spine beside the exit. The edge is cut where it came nearest the face; the rest is a spine candidate.
+  // a spine beside the exit. The edge is cut where it came nearest the face; the rest is a spine candidate. So is
+  // an end whose last stretch is a spine beside the dendrite's own tip (below).
   {
     const Spacing sp = object.spacing();
     for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
@@ -876,10 +877,30 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         if (s_acc > o.max_spine_length_um) break;
         if (best == 0 || face_gap(p[n], box) < face_gap(p[best], box)) best = n;
       }
-      if (best == 0 || face_gap(p.front(), box) - face_gap(p[best], box) < 0.3) continue;
-      const double r = radius_at(object, std::lround(p[best].x / sp.x_um), std::lround(p[best].y / sp.y_um),
-                                 std::lround(p[best].z / sp.z_um));
-      if (face_gap(p[best], box) > 0.5 * r) continue;
+      auto radius_of = [&](const Vec3& q) {
+        return radius_at(object, std::lround(q.x / sp.x_um), std::lround(q.y / sp.y_um), std::lround(q.z / sp.z_um));
+      };
+      bool cut_here = best > 0 && face_gap(p.front(), box) - face_gap(p[best], box) >= 0.3 &&
+                      face_gap(p[best], box) <= 0.5 * radius_of(p[best]);
+      if (!cut_here) {
+        // A dendrite's tip with a spine beside it: the skeleton may end in the spine instead of a spur of its own.
+        // The last stretch is then thinner than half the dendrite from the spine's base on: cut there.
+        std::vector<double> s_at(p.size(), 0.0);
+        for (std::size_t n = 1; n < p.size(); ++n) s_at[n] = s_at[n - 1] + norm(p[n] - p[n - 1]);
+        std::vector<double> wide;
+        for (std::size_t n = 0; n < p.size(); ++n)
+          if (s_at[n] >= o.max_spine_length_um + 1.0 && s_at[n] <= o.max_spine_length_um + 4.0)
+            wide.push_back(radius_of(p[n]));
+        if (wide.size() >= 3) {
+          std::nth_element(wide.begin(), wide.begin() + wide.size() / 2, wide.end());
+          const double dendrite_r = wide[wide.size() / 2];
+          std::size_t n = 0;
+          while (n + 1 < p.size() && s_at[n] <= o.max_spine_length_um && radius_of(p[n]) < 0.5 * dendrite_r) ++n;
+          if (s_at[n] >= 0.5 && s_at[n] <= o.max_spine_length_um) best = n, cut_here = true;
+        }
+      }
+      if (!cut_here) continue;
+      const double r = radius_of(p[best]);
       Polyline keep(p.begin() + static_cast<long>(best), p.end());
       std::reverse(keep.begin(), keep.end());
       const int junction = g.other(ei, end);
