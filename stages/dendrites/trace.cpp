@@ -67,6 +67,13 @@ Vec3 point_at(const Polyline& p, double s) {
   return p.back();
 }
 
+// The median of @p v (its upper middle element for an even count; 0 when empty).
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
 // Points every @p step along @p p, ends included.
 Polyline resample(const Polyline& p, double step) {
   const double length = polyline_length(p);
@@ -427,15 +434,11 @@ Section section_along(const Graph& g, const Volume<std::uint8_t>& object, int ei
   if (smallest)
     return *std::min_element(sections.begin(), sections.end(),
                              [](const Section& x, const Section& y) { return x.area_um2 < y.area_um2; });
-  auto median = [&](double Section::*key) {
-    std::vector<double> v;
-    for (const Section& x : sections) v.push_back(x.*key);
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return v[v.size() / 2];
-  };
+  std::vector<double> areas, elongations;
+  for (const Section& x : sections) areas.push_back(x.area_um2), elongations.push_back(x.elongation);
   Section m;
-  m.area_um2 = median(&Section::area_um2);
-  m.elongation = median(&Section::elongation);
+  m.area_um2 = median_of(std::move(areas));
+  m.elongation = median_of(std::move(elongations));
   return m;
 }
 
@@ -660,8 +663,7 @@ Polyline track_to_face(const Volume<std::uint8_t>& object, const Polyline& from_
       half.push_back(0.5 * (r.hi - r.lo));
   }
   if (half.empty()) return {};
-  std::nth_element(half.begin(), half.begin() + half.size() / 2, half.end());
-  const double radius = half[half.size() / 2];
+  const double radius = median_of(std::move(half));
   double s0 = -1.0;
   for (double s = 0.0; s < length - 2.0; s += 0.1)
     if (face_distance(point_at(from_end, s), n_in, box) >= radius + 0.4) {
@@ -864,36 +866,31 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // an end whose last stretch is a spine beside the dendrite's own tip (below).
   {
     const Spacing sp = object.spacing();
+    auto radius_of = [&](const Vec3& q) {
+      return radius_at(object, std::lround(q.x / sp.x_um), std::lround(q.y / sp.y_um), std::lround(q.z / sp.z_um));
+    };
     for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
       const int end = static_cast<int>(vi);
       if (!g.v[end].alive || g.degree(end) != 1 || is_boundary_end(end)) continue;
       const int ei = g.v[end].edges[0];
       if (g.e[ei].a == g.e[ei].b) continue;
       const Polyline p = g.from(ei, end);
-      double s_acc = 0.0;
+      std::vector<double> s_at(p.size(), 0.0);  // arc length from the end
+      for (std::size_t n = 1; n < p.size(); ++n) s_at[n] = s_at[n - 1] + norm(p[n] - p[n - 1]);
       std::size_t best = 0;
-      for (std::size_t n = 1; n + 1 < p.size(); ++n) {
-        s_acc += norm(p[n] - p[n - 1]);
-        if (s_acc > o.max_spine_length_um) break;
+      for (std::size_t n = 1; n + 1 < p.size() && s_at[n] <= o.max_spine_length_um; ++n)
         if (best == 0 || face_gap(p[n], box) < face_gap(p[best], box)) best = n;
-      }
-      auto radius_of = [&](const Vec3& q) {
-        return radius_at(object, std::lround(q.x / sp.x_um), std::lround(q.y / sp.y_um), std::lround(q.z / sp.z_um));
-      };
       bool cut_here = best > 0 && face_gap(p.front(), box) - face_gap(p[best], box) >= 0.3 &&
                       face_gap(p[best], box) <= 0.5 * radius_of(p[best]);
       if (!cut_here) {
         // A dendrite's tip with a spine beside it: the skeleton may end in the spine instead of a spur of its own.
         // The last stretch is then thinner than half the dendrite from the spine's base on: cut there.
-        std::vector<double> s_at(p.size(), 0.0);
-        for (std::size_t n = 1; n < p.size(); ++n) s_at[n] = s_at[n - 1] + norm(p[n] - p[n - 1]);
         std::vector<double> wide;
         for (std::size_t n = 0; n < p.size(); ++n)
           if (s_at[n] >= o.max_spine_length_um + 1.0 && s_at[n] <= o.max_spine_length_um + 4.0)
             wide.push_back(radius_of(p[n]));
         if (wide.size() >= 3) {
-          std::nth_element(wide.begin(), wide.begin() + wide.size() / 2, wide.end());
-          const double dendrite_r = wide[wide.size() / 2];
+          const double dendrite_r = median_of(std::move(wide));
           std::size_t n = 0;
           while (n + 1 < p.size() && s_at[n] <= o.max_spine_length_um && radius_of(p[n]) < 0.5 * dendrite_r) ++n;
           if (s_at[n] >= 0.5 && s_at[n] <= o.max_spine_length_um) best = n, cut_here = true;

@@ -11,6 +11,7 @@
 #include <queue>
 #include <tuple>
 
+#include "spinescope/vec3.hpp"
 #include "stages/spines/shaft_locator.hpp"
 #include "stages/spines/shaft_profile.hpp"
 
@@ -76,14 +77,6 @@ struct Grid {
 double distance_um(const PointUm& a, const PointUm& b) {
   const double dx = a.x_um - b.x_um, dy = a.y_um - b.y_um, dz = a.z_um - b.z_um;
   return std::sqrt(dx * dx + dy * dy + dz * dz);
-}
-
-// Cosine of the angle at @p from between the directions to @p a and to @p b (0 where either is a point).
-double cosine(const PointUm& from, const PointUm& a, const PointUm& b) {
-  const double ax = a.x_um - from.x_um, ay = a.y_um - from.y_um, az = a.z_um - from.z_um;
-  const double bx = b.x_um - from.x_um, by = b.y_um - from.y_um, bz = b.z_um - from.z_um;
-  const double norms = std::sqrt((ax * ax + ay * ay + az * az) * (bx * bx + by * by + bz * bz));
-  return norms > 0 ? (ax * bx + ay * by + az * bz) / norms : 0.0;
 }
 
 std::uint32_t find_root(std::vector<std::uint32_t>& parent, std::uint32_t a) {
@@ -621,7 +614,9 @@ std::vector<DetectedSpine> detect_spines(const DetectInputs& given, const Detect
     // the shaft, whose thin middle fell below the threshold. The gap to bridge then runs from its tip, and half the
     // neck level will do: the two pieces in line are the evidence.
     const Found& o = *all[hit - 1];
-    const double root_cos = cosine(o.spine.spine.base, o.spine.spine.tip, s.head);
+    const Vec3 root_base(o.spine.spine.base);
+    const double root_cos =
+        (Vec3(o.spine.spine.tip) - root_base).unit().dot((Vec3(s.head) - root_base).unit());
     const bool neck_root = o.touches_shaft && root_cos >= kNeckRootMinCosine;
     if (!(neck_root ? neck_visible(pre, g, s.head, o.spine.spine.tip, 0.5 * p.min_neck_intensity)
                     : neck_visible(pre, g, s.head, o.spine.spine.head, p.min_neck_intensity)))
