@@ -1172,6 +1172,23 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       }
       Polyline paths[2];
       lobe_paths(object, stem_pts, across, 0.5 * ss.area_um2, radii, true, paths);
+      // A lobe that another branch of the skeleton already runs along (within its radius, over most of it) is that
+      // branch's dendrite touching this one from the face: the stem is one dendrite, not two merged.
+      auto lobe_taken = [&](int k) {
+        std::size_t near = 0;
+        for (const Vec3& q : paths[k]) {
+          bool hit = false;
+          for (std::size_t ei = 0; ei < g.e.size() && !hit; ++ei) {
+            const int e = static_cast<int>(ei);
+            if (!g.e[ei].alive || e == stem || e == arms[0] || e == arms[1]) continue;
+            for (const Vec3& b : g.e[ei].pts)
+              if (norm(q - b) < radii[k]) { hit = true; break; }
+          }
+          near += hit ? 1 : 0;
+        }
+        return 2 * near > paths[k].size();
+      };
+      if (lobe_taken(0) || lobe_taken(1)) continue;
       for (int k = 0; k < 2; ++k) {
         Polyline path = std::move(paths[k]);
         Arm end{path.back(), unit(path.front() - path.back()), keep};
