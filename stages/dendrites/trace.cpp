@@ -18,7 +18,7 @@ constexpr double kMaxBridgeUm = 12.0;  // longest merged stretch of two crossing
 // two twist about each other: 16.8 µm for forks 11.2 µm apart).
 constexpr double kMaxKissUm = 20.0;
 constexpr double kMaxClusterEdgeUm = 4.0;  // longest edge between two junctions of one crossing (the two sides)
-constexpr double kMaxMergedFromFaceUm = 40.0;  // longest stretch two dendrites run merged from a face (µm)
+constexpr double kMaxMergedFromFaceUm = 40.0;  // longest merged stem, from a face or to two tips (µm)
 // Least elongation (variance ratio of the cross-section's axes) of two dendrites merged side by side: measured
 // 2.0-6.0 on touching pairs, 1.1-1.5 on single dendrites at 0.1 x 0.1 x 0.35 µm (two touching discs: 5).
 constexpr double kMergedElongation = 1.8;
@@ -1127,9 +1127,11 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
 
 
   // Two dendrites that run merged from a face of the stack and part inside it look like one dendrite forking
-  // (a Y with its stem on the face). A merged stem is about two dendrites wide across the direction in which
-  // its arms part (its cross-section is flattened) and holds about both arms' cross-sections; a real parent
-  // dendrite is round. Such a stem is counted for both: each arm goes on to the face beside the stem's axis.
+  // (a Y with its stem on the face); so do two that meet inside and run merged to their tips (the stem ends inside,
+  // 11603). A merged stem is about two dendrites wide across the direction in which its arms part (its
+  // cross-section is flattened) and holds about both arms' cross-sections; a real parent dendrite, or a real
+  // terminal branch, is round. Such a stem is counted for both: each arm goes on to the stem's end (the face or
+  // the tips) beside the stem's axis.
   for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
     const int j = static_cast<int>(vi);
     if (!g.v[j].alive || g.degree(j) != 3 || g.v[j].edges.size() != 3) continue;
@@ -1138,8 +1140,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     std::vector<int> stems;
     for (int ei : g.v[j].edges) {
       const int f = g.other(ei, j);
-      if (f != j && g.degree(f) == 1 && is_boundary_end(f) && g.length(ei) <= kMaxMergedFromFaceUm)
-        stems.push_back(ei);
+      if (f != j && g.degree(f) == 1 && g.length(ei) <= kMaxMergedFromFaceUm) stems.push_back(ei);
     }
     std::sort(stems.begin(), stems.end(), [&](int x, int y) { return g.length(x) < g.length(y); });
     for (const int stem : stems) {
