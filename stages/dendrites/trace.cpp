@@ -32,6 +32,8 @@ constexpr double kFlatMergedAreaOverLarger = 1.4;
 // A spur that continues a dendrite's last fork straightest is its tip only when no other spur there is longer by more
 // than this (µm): the skeleton of a tip ends about one radius before the cap, as that of a stubby spine does.
 constexpr double kTipSlackUm = 1.0;
+// How much nearer a face a short branch's end must be than its junction to count as heading for it (µm).
+constexpr double kFaceApproachUm = 0.5;
 
 Vec3 operator*(double s, const Vec3& a) { return a * s; }
 double dot(const Vec3& a, const Vec3& b) { return a.dot(b); }
@@ -338,6 +340,26 @@ double face_gap(const Vec3& p, const PointUm& box) {
 }
 
 bool near_face(const Vec3& p, double margin, const PointUm& box) { return face_gap(p, box) < margin; }
+
+// Whether the mask runs unbroken from @p p straight to the nearest face of the stack (a tube cut by the face does;
+// a spine head beside the face does not).
+bool mask_reaches_face(const Volume<std::uint8_t>& object, const Vec3& p, const PointUm& box) {
+  const double d[6] = {p.x, box.x_um - p.x, p.y, box.y_um - p.y, p.z, box.z_um - p.z};
+  const int f = static_cast<int>(std::min_element(d, d + 6) - d);
+  const Spacing sp = object.spacing();
+  const double step[3] = {sp.x_um, sp.y_um, sp.z_um};
+  const long n[3] = {static_cast<long>(object.nx()), static_cast<long>(object.ny()), static_cast<long>(object.nz())};
+  const double c[3] = {p.x, p.y, p.z};
+  long idx[3];
+  for (int a = 0; a < 3; ++a) idx[a] = std::clamp(std::lround(c[a] / step[a]), 0L, n[a] - 1);
+  const int axis = f / 2;
+  const long end = f % 2 == 0 ? 0 : n[axis] - 1, dir = f % 2 == 0 ? -1 : 1;
+  for (long i = idx[axis];; i += dir) {
+    idx[axis] = i;
+    if (!object[object.index(idx[0], idx[1], idx[2])]) return false;
+    if (i == end) return true;
+  }
+}
 
 // Component label of every vertex (union over alive edges).
 std::vector<int> components(const Graph& g) {
@@ -989,6 +1011,13 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         return false;
     return true;
   };
+  // A short branch from a junction inside towards a face, ending near it but not reaching it (the mask is broken
+  // between its end and the face): a spine beside the face, not the dendrite leaving the stack (11209). Where the
+  // junction is itself at the face, its short branches are the skeleton of the cut tube, whose mask is the face's.
+  auto spine_beside_face = [&](int ei, int end, int junction) {
+    return face_gap(g.v[junction].p, box) > face_gap(g.v[end].p, box) + kFaceApproachUm &&
+           !mask_reaches_face(object, g.v[end].p, box) && g.length(ei) - g.v[junction].r < o.max_spine_length_um;
+  };
   for (;;) {
     int best = -1, best_end = -1, best_junction = -1;
     double best_length = 1e300;
@@ -999,8 +1028,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         const int junction = end == e.a ? e.b : e.a;
         if (g.degree(end) != 1 || g.degree(junction) < 3) continue;
         const double length = g.length(static_cast<int>(ei));
-        if (is_boundary_end(end) && !better_boundary_twig(static_cast<int>(ei), junction)) continue;
-        if (!is_boundary_end(end) && is_terminal_tip(static_cast<int>(ei), junction)) continue;
+        const bool at_face = is_boundary_end(end) && !spine_beside_face(static_cast<int>(ei), end, junction);
+        if (at_face && !better_boundary_twig(static_cast<int>(ei), junction)) continue;
+        if (!at_face && is_terminal_tip(static_cast<int>(ei), junction)) continue;
         if (length - g.v[junction].r < o.max_spine_length_um && length < best_length)
           best = static_cast<int>(ei), best_end = end, best_junction = junction, best_length = length;
       }
