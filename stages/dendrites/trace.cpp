@@ -1011,6 +1011,40 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         return false;
     return true;
   };
+  // Two dendrites that cross and each end just beyond the other (11205: 1.5-2 µm) leave a crossing with two long
+  // branches and two short spurs, each spur the straightest continuation of one long branch and that branch's own
+  // straightest: the two tips, not spines.
+  auto is_tip_beyond_crossing = [&](int ei, int junction) {
+    std::vector<int> arms;
+    for (int ej : g.v[junction].edges)
+      if (g.e[ej].a != g.e[ej].b) arms.push_back(ej);
+    if (arms.size() != 4) return false;
+    auto straightest = [&](int e) {
+      int best = -1;
+      double best_c = -2.0;
+      for (int ej : arms) {
+        const double c = -dot(g.direction(ej, junction), g.direction(e, junction));
+        if (ej != e && c > best_c) best = ej, best_c = c;
+      }
+      return std::make_pair(best, best_c);
+    };
+    auto tip_of = [&](int spur) {  // the long branch @p spur continues, or -1
+      if (!is_inner_spur(spur, junction) || g.length(spur) < g.v[junction].r + 1.0) return -1;
+      const auto [parent, straight] = straightest(spur);
+      if (parent < 0 || straight < std::cos(max_bend) || is_inner_spur(parent, junction) ||
+          straightest(parent).first != spur)
+        return -1;
+      return parent;
+    };
+    const int parent = tip_of(ei);
+    if (parent < 0) return false;
+    for (int ej : arms)
+      if (ej != ei && ej != parent) {
+        const int other = tip_of(ej);
+        if (other >= 0 && other != parent) return true;
+      }
+    return false;
+  };
   // A short branch from a junction inside towards a face, ending near it but not reaching it (the mask is broken
   // between its end and the face): a spine beside the face, not the dendrite leaving the stack (11209). Where the
   // junction is itself at the face, its short branches are the skeleton of the cut tube, whose mask is the face's.
@@ -1030,7 +1064,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         const double length = g.length(static_cast<int>(ei));
         const bool at_face = is_boundary_end(end) && !spine_beside_face(static_cast<int>(ei), end, junction);
         if (at_face && !better_boundary_twig(static_cast<int>(ei), junction)) continue;
-        if (!at_face && is_terminal_tip(static_cast<int>(ei), junction)) continue;
+        if (!at_face && (is_terminal_tip(static_cast<int>(ei), junction) ||
+                         is_tip_beyond_crossing(static_cast<int>(ei), junction)))
+          continue;
         if (length - g.v[junction].r < o.max_spine_length_um && length < best_length)
           best = static_cast<int>(ei), best_end = end, best_junction = junction, best_length = length;
       }

@@ -96,7 +96,8 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching,
 // dendrite's exit from the stack (its skeleton ran on into the spine: +4.6%); 11917, a spine beside a dendrite's
 // tip (the skeleton of the tip ended in the spine, 1.3 µm off the dendrite: +4.5%, 0.30 um RMS); and 11603, two
 // dendrites that meet and run touching for 10 µm to their tips (the merged stretch was traced once: -19.1%); 11209,
-// a spine 0.7 µm from a face beside the dendrite's exit (taken for a second way out: +4.4%, 0.23 um RMS).
+// a spine 0.7 µm from a face beside the dendrite's exit (taken for a second way out: +4.4%, 0.23 um RMS); 11205,
+// two dendrites crossing, each ending 1.5-2 µm beyond the other (both tips pruned as spines: -5.3%).
 class DendritesGeneratedTouchingTips : public ::testing::TestWithParam<int> {};
 
 TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -104,7 +105,7 @@ TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQu
   expect_accurate(a);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouchingTips, ::testing::Values(11203, 11917, 11603, 11209));
+INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouchingTips, ::testing::Values(11203, 11917, 11603, 11209, 11205));
 
 }  // namespace
 }  // namespace spinescope
