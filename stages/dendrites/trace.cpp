@@ -341,31 +341,6 @@ double face_gap(const Vec3& p, const PointUm& box) {
 
 bool near_face(const Vec3& p, double margin, const PointUm& box) { return face_gap(p, box) < margin; }
 
-// The face of the box nearest to @p p: 0 x = 0, 1 x = max, 2 y = 0, 3 y = max, 4 z = 0, 5 z = max.
-int nearest_face(const Vec3& p, const PointUm& box) {
-  const double d[6] = {p.x, box.x_um - p.x, p.y, box.y_um - p.y, p.z, box.z_um - p.z};
-  return static_cast<int>(std::min_element(d, d + 6) - d);
-}
-
-// Whether the mask runs unbroken from @p p straight to the nearest face of the stack (a tube cut by the face does;
-// a spine head beside the face does not).
-bool mask_reaches_face(const Volume<std::uint8_t>& object, const Vec3& p, const PointUm& box) {
-  const int f = nearest_face(p, box);
-  const Spacing sp = object.spacing();
-  const double step[3] = {sp.x_um, sp.y_um, sp.z_um};
-  const long n[3] = {static_cast<long>(object.nx()), static_cast<long>(object.ny()), static_cast<long>(object.nz())};
-  const double c[3] = {p.x, p.y, p.z};
-  long idx[3];
-  for (int a = 0; a < 3; ++a) idx[a] = std::clamp(std::lround(c[a] / step[a]), 0L, n[a] - 1);
-  const int axis = f / 2;
-  const long end = f % 2 == 0 ? 0 : n[axis] - 1, dir = f % 2 == 0 ? -1 : 1;
-  for (long i = idx[axis];; i += dir) {
-    idx[axis] = i;
-    if (!object[object.index(idx[0], idx[1], idx[2])]) return false;
-    if (i == end) return true;
-  }
-}
-
 // Component label of every vertex (union over alive edges).
 std::vector<int> components(const Graph& g) {
   std::vector<int> parent(g.v.size());
@@ -651,7 +626,17 @@ double face_distance(const Vec3& p, const Vec3& n_in, const PointUm& box) {
 const Vec3 kFaceNormals[6] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
 
 // Inward normal of the face of the box nearest to @p p.
-Vec3 nearest_face_normal(const Vec3& p, const PointUm& box) { return kFaceNormals[nearest_face(p, box)]; }
+Vec3 nearest_face_normal(const Vec3& p, const PointUm& box) {
+  const double d[6] = {p.x, box.x_um - p.x, p.y, box.y_um - p.y, p.z, box.z_um - p.z};
+  return kFaceNormals[std::min_element(d, d + 6) - d];
+}
+
+// Whether the mask runs unbroken from @p p straight out to the nearest face of the stack (a tube cut by the face
+// does; a spine head beside the face does not).
+bool mask_reaches_face(const Volume<std::uint8_t>& object, const Vec3& p, const PointUm& box) {
+  Run run;
+  return object_run(object, p, -1.0 * nearest_face_normal(p, box), face_gap(p, box) + 1.0, &run) && run.hi_at_edge;
+}
 
 // The path of a dendrite from its end @p from_end (points from the end inwards) out to the stack face it leaves
 // by. The skeleton of a tube cut by the face is not its centerline within a radius of the face (a shallow exit
