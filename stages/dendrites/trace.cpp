@@ -32,6 +32,11 @@ constexpr double kFlatMergedAreaOverLarger = 1.4;
 // A spur that continues a dendrite's last fork straightest is its tip only when no other spur there is longer by more
 // than this (µm): the skeleton of a tip ends about one radius before the cap, as that of a stubby spine does.
 constexpr double kTipSlackUm = 1.0;
+// The two sides of a hole in a tube's mask are about equally long (11711, 11911: 1.08, 1.16 times); the two
+// dendrites of a lens (crossing twice) are not (5017: 1.5 times), or are longer (5017: 6.7 µm each). Such a hole beside
+// a crossing is inside it.
+constexpr double kHoleSidesRatio = 1.3;
+constexpr double kMaxHoleSideUm = 5.0;
 // How much nearer a face a short branch's end must be than its junction to count as heading for it (µm).
 constexpr double kFaceApproachUm = 0.5;
 
@@ -757,6 +762,17 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     if (!e.alive || e.a == e.b || g.degree(e.a) < 3 || g.degree(e.b) < 3) return false;
     return g.length(ei) < std::clamp(2.0 * (g.v[e.a].r + g.v[e.b].r), 1.0, kMaxClusterEdgeUm);
   };
+  // Two edges between the same two junctions with at least four other branches there: a hole in the mask beside a
+  // crossing (11711, 11911: sides 3.8-4.5 µm), part of the crossing. Returns the other side of @p ei's hole, or -1.
+  auto loop_partner = [&](int ei) {
+    const Edge& e = g.e[ei];
+    if (!e.alive || e.a == e.b || g.length(ei) >= kMaxHoleSideUm || g.degree(e.a) + g.degree(e.b) < 8) return -1;
+    for (int ej : g.v[e.a].edges)
+      if (ej != ei && g.other(ej, e.a) == e.b && g.length(ej) < kMaxHoleSideUm &&
+          std::max(g.length(ej), g.length(ei)) < kHoleSidesRatio * std::min(g.length(ej), g.length(ei)))
+        return ej;
+    return -1;
+  };
   // One branch through a crossing: arm @p ea (seen from vertex @p va) cut back to arm.p, a smooth curve to
   // arm eb's cut point, arm eb; the curve's points are remembered (no intensity refinement there).
   std::vector<Vec3> crossing_pts, merged_pts;
@@ -1274,12 +1290,13 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     }
   }
 
-  // Junction clusters: contract short edges between junctions (the two sides of a crossing).
+  // Junction clusters: contract short edges between junctions (the two sides of a crossing), and the two sides of a
+  // hole beside a crossing.
   for (;;) {
     int best = -1;
     double best_length = 1e300;
     for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
-      if (!is_cluster_edge(static_cast<int>(ei))) continue;
+      if (!is_cluster_edge(static_cast<int>(ei)) && loop_partner(static_cast<int>(ei)) < 0) continue;
       const double length = g.length(static_cast<int>(ei));
       if (length < best_length) best = static_cast<int>(ei), best_length = length;
     }
