@@ -101,7 +101,8 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching,
 // a spine 0.7 µm from a face beside the dendrite's exit (taken for a second way out: +4.4%, 0.23 um RMS); 11205,
 // two dendrites crossing, each ending 1.5-2 µm beyond the other (both tips pruned as spines: -5.3%); 11911, a
 // dendrite ending 2.3 µm beyond its crossing with one that hooks round there, a hole in the mask beside the crossing
-// (the tip was pruned as a spine and one side of the hole traced as a dendrite: +5.4%, 0.28 um RMS).
+// (the tip was pruned as a spine and one side of the hole traced as a dendrite: +5.4%, 0.28 um RMS); 11214, two tips
+// whose skeletons climbed 0.8 µm in z into the top of their caps (+3.7%).
 class DendritesGeneratedTouchingTips : public ::testing::TestWithParam<int> {};
 
 TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -110,7 +111,7 @@ TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQu
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouchingTips,
-                         ::testing::Values(11203, 11917, 11603, 11209, 11205, 11911));
+                         ::testing::Values(11203, 11917, 11603, 11209, 11205, 11911, 11214));
 
 }  // namespace
 }  // namespace spinescope
