@@ -946,11 +946,6 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       g.add_edge(junction, cut, std::move(keep));
     }
   }
-  // Where a dendrite leaves the stack its skeleton may fork into several ends on the face: the one that
-  // continues the dendrite straightest stays, the others are twigs. A short branch that ends at a face beside a
-  // dendrite running straight through the junction (two long branches that continue each other better than
-  // either continues it) is a spine reaching the face, not an exit. Only short branches are twigs: a long one
-  // is a dendrite leaving the stack.
   // Cross-section areas (µm²) of edge @p ei seen from its vertex @p vi: the smallest beyond the vertex's ball (a
   // spine's neck; half a dendrite's section or more for a dendrite's own tip or exit), and the median 1-4 µm beyond
   // it (a dendrite's section).
@@ -966,6 +961,11 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     const double r = g.v[vi].r;
     return section_along(g, object, ei, vi, r + 1.0, r + 4.0, across_edge(ei, vi), false).area_um2;
   };
+  // Where a dendrite leaves the stack its skeleton may fork into several ends on the face: the one that
+  // continues the dendrite straightest stays, the others are twigs. A short branch that ends at a face beside a
+  // dendrite running straight through the junction (two long branches that continue each other better than
+  // either continues it) is a spine reaching the face, not an exit. Only short branches are twigs: a long one
+  // is a dendrite leaving the stack.
   auto is_twig_end = [&](int ej, int junction) {
     const int end = g.other(ej, junction);
     return g.e[ej].a != g.e[ej].b && g.degree(end) == 1 && is_boundary_end(end) &&
@@ -1592,9 +1592,11 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       continue;
     const double shift = 0.5 * (run.lo + run.hi);
     double s_acc = 0.0;
+    Vec3 previous = p.front();  // unshifted
     for (std::size_t n = 0; n < p.size(); ++n) {
-      if (n > 0) s_acc += norm(p[n] - p[n - 1]);
+      s_acc += norm(p[n] - previous);
       if (s_acc >= kTipZStretchUm) break;
+      previous = p[n];
       p[n].z += shift * (1.0 - s_acc / kTipZStretchUm);
     }
     if (g.e[ei].a != v) std::reverse(p.begin(), p.end());
