@@ -1086,31 +1086,28 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     std::vector<int> arm_edges, arm_vertices;
     std::vector<Arm> arms;
     std::vector<char> spur;
-    int long_arms = 0;
-    std::vector<int> reached;
+    std::vector<std::size_t> longs;  // indices of the arms that are not spurs
+    auto arm_reaches = [&](int w) {  // an arm already goes to @p w (the other side of a loop is the same arm)
+      for (std::size_t k = 0; k < arm_edges.size(); ++k)
+        if (g.other(arm_edges[k], arm_vertices[k]) == w) return true;
+      return false;
+    };
     for (int v : cluster)
       for (int ej : g.v[v].edges) {
         const int w = g.other(ej, v);
-        if (g.e[ej].a == g.e[ej].b || in_cluster(w)) continue;
-        if (std::find(reached.begin(), reached.end(), w) != reached.end()) continue;  // a loop: one arm
-        reached.push_back(w);
+        if (g.e[ej].a == g.e[ej].b || in_cluster(w) || arm_reaches(w)) continue;
+        const bool is_spur = is_inner_spur(ej, v);
+        if (is_spur && ej != ei && g.length(ej) > g.length(ei) + kTipSlackUm) return false;
+        if (!is_spur) longs.push_back(arms.size());
         arm_edges.push_back(ej);
         arm_vertices.push_back(v);
         arms.push_back(arm_beyond(g, ej, v, g.v[v].r + 1.0));
-        spur.push_back(is_inner_spur(ej, v) ? 1 : 0);
-        if (!spur.back()) {
-          ++long_arms;
-        } else if (ej != ei && g.length(ej) > g.length(ei) + kTipSlackUm) {
-          return false;
-        }
+        spur.push_back(is_spur ? 1 : 0);
       }
-    if (long_arms % 2 == 0 || g.length(ei) < g.v[junction].r + 1.0) return false;
+    if (longs.size() % 2 == 0 || g.length(ei) < g.v[junction].r + 1.0) return false;
     const std::size_t self = std::find(arm_edges.begin(), arm_edges.end(), ei) - arm_edges.begin();
     if (self == arm_edges.size()) return false;
     // The long arms paired as dendrites going through (as at the crossing below); the one left over ends here.
-    std::vector<std::size_t> longs;
-    for (std::size_t i = 0; i < arms.size(); ++i)
-      if (!spur[i]) longs.push_back(i);
     std::vector<Pair> pairs;
     for (std::size_t i = 0; i < longs.size(); ++i)
       for (std::size_t j = i + 1; j < longs.size(); ++j)
