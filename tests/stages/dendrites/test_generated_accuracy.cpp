@@ -55,7 +55,8 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedCases,
 // --interpenetrate): the trace
 // ends at the tip, one radius inside its round cap, as the truth does (the dendrites of the cases above all run
 // from face to face). 10001: a spine beside a tip, whose own skeleton hardly left the junction (the trace ended in
-// the spine: 0.42 um RMS).
+// the spine: 0.42 um RMS); 10019, a dendrite whose axis runs along a face, 0.1-0.4 µm inside (its centre was put
+// one z-blurred radius in from the mask's inner edge, too near the face: -5.8%).
 class DendritesGeneratedTips : public ::testing::TestWithParam<std::tuple<int, int, int>> {};
 
 TEST_P(DendritesGeneratedTips, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -67,7 +68,7 @@ TEST_P(DendritesGeneratedTips, LengthWithin3PercentAndCenterlineWithinQuarterMic
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTips,
                          ::testing::Values(std::make_tuple(10000, 256, 32), std::make_tuple(10100, 512, 48),
-                                           std::make_tuple(10001, 256, 32)));
+                                           std::make_tuple(10001, 256, 32), std::make_tuple(10019, 256, 32)));
 
 // Dendrites that cross and touch but never pass through one another (the generator's default), the
 // closest pairs of 11000-11019: two dendrites touching over ~2.5 µm at two places (11004), and two running side by
@@ -102,7 +103,8 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching,
 // two dendrites crossing, each ending 1.5-2 µm beyond the other (both tips pruned as spines: -5.3%); 11911, a
 // dendrite ending 2.3 µm beyond its crossing with one that hooks round there, a hole in the mask beside the crossing
 // (the tip was pruned as a spine and one side of the hole traced as a dendrite: +5.4%, 0.28 um RMS); 11214, two tips
-// whose skeletons climbed 0.8 µm in z into the top of their caps (+3.7%).
+// whose skeletons climbed 0.8 µm in z into the top of their caps (+3.7%); 11207, a dendrite running along a face
+// (as 10019 above: -3.1%).
 class DendritesGeneratedTouchingTips : public ::testing::TestWithParam<int> {};
 
 TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -111,7 +113,7 @@ TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQu
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouchingTips,
-                         ::testing::Values(11203, 11917, 11603, 11209, 11205, 11911, 11214));
+                         ::testing::Values(11203, 11917, 11603, 11209, 11205, 11911, 11214, 11207));
 
 }  // namespace
 }  // namespace spinescope
