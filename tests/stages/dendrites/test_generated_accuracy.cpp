@@ -56,7 +56,8 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedCases,
 // ends at the tip, one radius inside its round cap, as the truth does (the dendrites of the cases above all run
 // from face to face). 10001: a spine beside a tip, whose own skeleton hardly left the junction (the trace ended in
 // the spine: 0.42 um RMS); 10019, a dendrite whose axis runs along a face, 0.1-0.4 µm inside (its centre was put
-// one z-blurred radius in from the mask's inner edge, too near the face: -5.8%).
+// one z-blurred radius in from the mask's inner edge, too near the face: -5.8%); 10101, a thick dendrite whose
+// skeleton stopped 1.1 µm short of its tip's cap (-3.8%).
 class DendritesGeneratedTips : public ::testing::TestWithParam<std::tuple<int, int, int>> {};
 
 TEST_P(DendritesGeneratedTips, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -68,7 +69,8 @@ TEST_P(DendritesGeneratedTips, LengthWithin3PercentAndCenterlineWithinQuarterMic
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTips,
                          ::testing::Values(std::make_tuple(10000, 256, 32), std::make_tuple(10100, 512, 48),
-                                           std::make_tuple(10001, 256, 32), std::make_tuple(10019, 256, 32)));
+                                           std::make_tuple(10001, 256, 32), std::make_tuple(10019, 256, 32),
+                                           std::make_tuple(10101, 512, 48)));
 
 // Dendrites that cross and touch but never pass through one another (the generator's default), the
 // closest pairs of 11000-11019: two dendrites touching over ~2.5 µm at two places (11004), and two running side by
