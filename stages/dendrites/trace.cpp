@@ -1641,25 +1641,28 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     // The tube's radius across: the narrowest of its level sections 1-2 µm back (a spine beside one of them widens
     // it); ahead: along the end's last 1 µm.
     const Vec3 back = point_at(p, 1.0), ahead = unit(p.front() - back), level = ahead.cross(Vec3{0, 0, 1});
-    double half = 1e300;
+    double half = 1e300;  // none measured
     Run across, on;
-    for (double s_back : {1.0, 1.5, 2.0})
-      if (norm(level) > 0.5 && object_run(object, point_at(p, s_back), unit(level), kTipLookUm, &across) &&
-          !across.lo_at_edge && !across.hi_at_edge)
-        half = std::min(half, 0.5 * (across.hi - across.lo));
+    if (norm(level) > 0.5)
+      for (double s_back : {1.0, 1.5, 2.0})
+        if (object_run(object, point_at(p, s_back), unit(level), kTipLookUm, &across) && !across.lo_at_edge &&
+            !across.hi_at_edge)
+          half = std::min(half, 0.5 * (across.hi - across.lo));
+    // Cut back only where the tube 1 µm back is no wider than it is tall (the axial blur makes one tube taller; two
+    // touching side by side are wider, and their width taken for a radius would cut a tip that is right: 11917,
+    // 11606).
+    auto one_tube = [&] {
+      Run up;
+      return object_run(object, back, unit(level).cross(ahead), kTipLookUm, &up) && !up.lo_at_edge &&
+             !up.hi_at_edge && half <= 0.5 * (up.hi - up.lo);
+    };
     if (half < 1e300 && object_run(object, p.front(), ahead, kTipLookUm, &on) && !on.hi_at_edge &&
         on.hi < kTipLookUm - 0.1) {
       const double reach = on.hi - half;
-      // Cut back only where the tube 1 µm back is no wider than it is tall (the axial blur makes one tube taller;
-      // two touching side by side are wider, and their width taken for a radius would cut a tip that is right:
-      // 11917, 11606).
-      Run up;
-      const bool one_tube = object_run(object, back, unit(level).cross(ahead), kTipLookUm, &up) && !up.lo_at_edge &&
-                            !up.hi_at_edge && half <= 0.5 * (up.hi - up.lo);
       if (reach > kTipShortUm && reach <= kTipMaxReachUm) {
         p.insert(p.begin(), p.front() + reach * ahead);
         moved = true;
-      } else if (one_tube && reach < -kTipShortUm && reach >= -kTipMaxReachUm) {
+      } else if (reach < -kTipShortUm && reach >= -kTipMaxReachUm && one_tube()) {
         Polyline kept = beyond(p, -reach);
         kept.insert(kept.begin(), point_at(p, -reach));
         p = std::move(kept);
