@@ -604,6 +604,7 @@ std::vector<Pair> crossing_matching(std::vector<Pair> pairs, int count, double m
 struct Run {
   double lo = 0.0, hi = 0.0;
   bool lo_at_edge = false, hi_at_edge = false;
+  double half_width() const { return 0.5 * (hi - lo); }
 };
 bool object_run(const Volume<std::uint8_t>& object, Vec3 c, Vec3 u, double reach_um, Run* run) {
   const Spacing sp = object.spacing();
@@ -628,6 +629,12 @@ bool object_run(const Volume<std::uint8_t>& object, Vec3 c, Vec3 u, double reach
   run->lo_at_edge = lo > -n && state(lo - 1) == 2;
   run->hi_at_edge = hi < n && state(hi + 1) == 2;
   return true;
+}
+
+// object_run's run when it is whole: it ends in background on both sides, not at the volume's edge (a section of a
+// tube, not of a tube cut by a face).
+bool whole_run(const Volume<std::uint8_t>& object, Vec3 c, Vec3 u, double reach_um, Run* run) {
+  return object_run(object, c, u, reach_um, run) && !run->lo_at_edge && !run->hi_at_edge;
 }
 
 // Signed distance (µm) of @p p inside the face of the box [0, box] with inward normal @p n_in (an axis).
@@ -704,10 +711,8 @@ Polyline track_to_face(const Volume<std::uint8_t>& object, const Polyline& from_
     Vec3 h, v;
     level_dirs(d, &h, &v);
     Run r;
-    if (object_run(object, point_at(from_end, s), h, 3.0, &r) && !r.lo_at_edge && !r.hi_at_edge)
-      half_h.push_back(0.5 * (r.hi - r.lo));
-    if (object_run(object, point_at(from_end, s), v, 3.0, &r) && !r.lo_at_edge && !r.hi_at_edge)
-      half_v.push_back(0.5 * (r.hi - r.lo));
+    if (whole_run(object, point_at(from_end, s), h, 3.0, &r)) half_h.push_back(r.half_width());
+    if (whole_run(object, point_at(from_end, s), v, 3.0, &r)) half_v.push_back(r.half_width());
   }
   if (half_h.empty() || half_v.empty()) return {};
   const double radius_h = median_of(std::move(half_h)), radius_v = median_of(std::move(half_v));
@@ -755,8 +760,7 @@ Polyline track_to_face(const Volume<std::uint8_t>& object, const Polyline& from_
       cu = ru.hi - r_u;
     else if (!ru.lo_at_edge && !ru.hi_at_edge && ru.hi - ru.lo < 2.0 * r_u + 1.0)
       cu = 0.5 * (ru.lo + ru.hi);
-    if (object_run(object, next, w, radius + 1.5, &rw) && !rw.lo_at_edge && !rw.hi_at_edge &&
-        rw.hi - rw.lo < 4.0 * r_w + 2.0)
+    if (whole_run(object, next, w, radius + 1.5, &rw) && rw.hi - rw.lo < 4.0 * r_w + 2.0)
       cw = 0.5 * (rw.lo + rw.hi);
     if (std::abs(cu) > r_u || std::abs(cw) > 2.0 * r_w) break;  // another structure, not this tube
     // Half the measured offset per step: the sections are a coarse grid; the path follows without jitter.
@@ -1625,8 +1629,8 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     if (polyline_length(p) < kTipZStretchUm + 1.0) continue;
     bool moved = false;
     Run run;
-    if (object_run(object, p.front(), Vec3{0, 0, 1}, kTipZReachUm, &run) && !run.lo_at_edge && !run.hi_at_edge &&
-        run.lo > 0.2 - kTipZReachUm && run.hi < kTipZReachUm - 0.2) {
+    if (whole_run(object, p.front(), Vec3{0, 0, 1}, kTipZReachUm, &run) && run.lo > 0.2 - kTipZReachUm &&
+        run.hi < kTipZReachUm - 0.2) {
       const double shift = 0.5 * (run.lo + run.hi);
       double s_acc = 0.0;
       Vec3 previous = p.front();  // unshifted
@@ -1645,16 +1649,14 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     Run across, on;
     if (norm(level) > 0.5)
       for (double s_back : {1.0, 1.5, 2.0})
-        if (object_run(object, point_at(p, s_back), unit(level), kTipLookUm, &across) && !across.lo_at_edge &&
-            !across.hi_at_edge)
-          half = std::min(half, 0.5 * (across.hi - across.lo));
+        if (whole_run(object, point_at(p, s_back), unit(level), kTipLookUm, &across))
+          half = std::min(half, across.half_width());
     // Cut back only where the tube 1 µm back is no wider than it is tall (the axial blur makes one tube taller; two
     // touching side by side are wider, and their width taken for a radius would cut a tip that is right: 11917,
     // 11606).
     auto one_tube = [&] {
       Run up;
-      return object_run(object, back, unit(level).cross(ahead), kTipLookUm, &up) && !up.lo_at_edge &&
-             !up.hi_at_edge && half <= 0.5 * (up.hi - up.lo);
+      return whole_run(object, back, unit(level).cross(ahead), kTipLookUm, &up) && half <= up.half_width();
     };
     if (half < 1e300 && object_run(object, p.front(), ahead, kTipLookUm, &on) && !on.hi_at_edge &&
         on.hi < kTipLookUm - 0.1) {
