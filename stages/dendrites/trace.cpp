@@ -1368,14 +1368,21 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       Polyline paths[2];
       lobe_paths(object, stem_pts, across, 0.5 * ss.area_um2, radii, true, paths);
       // A lobe that another branch of the skeleton already runs along (within its radius, over most of it) is that
-      // branch's dendrite touching this one from the face: the stem is one dendrite, not two merged.
+      // branch's dendrite touching this one from the face: the stem is one dendrite, not two merged. Not a piece too
+      // short to be a dendrite (11910: a 2.1 µm skeleton fragment of the stem's own cut end, alone at the face).
+      const std::vector<int> comp = components(g);
+      std::map<int, double> piece_length;
+      for (std::size_t ei = 0; ei < g.e.size(); ++ei)
+        if (g.e[ei].alive) piece_length[comp[g.e[ei].a]] += g.length(static_cast<int>(ei));
       auto lobe_taken = [&](int k) {
         std::size_t near = 0;
         for (const Vec3& q : paths[k]) {
           bool hit = false;
           for (std::size_t ei = 0; ei < g.e.size() && !hit; ++ei) {
             const int e = static_cast<int>(ei);
-            if (!g.e[ei].alive || e == stem || e == arms[0] || e == arms[1]) continue;
+            if (!g.e[ei].alive || e == stem || e == arms[0] || e == arms[1] ||
+                piece_length[comp[g.e[ei].a]] < o.min_dendrite_length_um)
+              continue;
             for (const Vec3& b : g.e[ei].pts)
               if (norm(q - b) < radii[k]) { hit = true; break; }
           }
