@@ -21,6 +21,13 @@ P3 unit3(P3 a) {
   return n > 1e-12 ? P3{a.x / n, a.y / n, a.z / n} : P3{1, 0, 0};
 }
 
+// Whether the point lies within the stack (voxel centres 0 .. n - 1).
+bool inside(const Volume<float>& v, double x_um, double y_um, double z_um) {
+  const Spacing& s = v.spacing();
+  return x_um >= 0.0 && y_um >= 0.0 && z_um >= 0.0 && x_um <= (v.nx() - 1) * s.x_um &&
+         y_um <= (v.ny() - 1) * s.y_um && z_um <= (v.nz() - 1) * s.z_um;
+}
+
 // Trilinear sample at a point in µm (clamped to the volume).
 float sample(const Volume<float>& v, double x_um, double y_um, double z_um) {
   const Spacing& s = v.spacing();
@@ -175,8 +182,24 @@ void refine_centerline(DendriteGraph& graph, const Volume<float>& intensity, dou
           }
         }
         const double half = 0.5 * peak;
+        // A ray that leaves the stack while still above half the peak measures the image's border (sampling
+        // repeats the last voxel), not the tube: it is left out, and so is its opposite, so that the rays kept come in
+        // opposite pairs and a tube running along a face does not pull its centre out of the stack.
+        std::array<char, kAngles> cut{};
+        for (int k = 0; k < kAngles; ++k) {
+          const double th = 2.0 * 3.14159265358979 * k / kAngles;
+          const double cu = std::cos(th), sn = std::sin(th);
+          for (int q = 1; q <= rings && ray[k * (rings + 1) + q] >= half; ++q) {
+            const double r = q * kRingUm, u = r * cu, v = r * sn;
+            if (!inside(intensity, p.x + u * n1.x + v * n2.x, p.y + u * n1.y + v * n2.y, p.z + u * n1.z + v * n2.z)) {
+              cut[k] = cut[(k + kAngles / 2) % kAngles] = 1;
+              break;
+            }
+          }
+        }
         double su = 0.0, sv = 0.0, sw = std::max(0.0, centre - half) * 0.5 * kRingUm;
         for (int k = 0; k < kAngles; ++k) {
+          if (cut[k]) continue;
           const double th = 2.0 * 3.14159265358979 * k / kAngles;
           const double cu = std::cos(th), sn = std::sin(th);
           for (int q = 1; q <= rings; ++q) {

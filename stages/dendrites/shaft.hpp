@@ -24,7 +24,8 @@ std::vector<std::vector<char>> nodes_near(const DendriteGraph& graph, const std:
 
 /// @brief Moves each interior node towards the intensity centroid of the dendrite's cross-section (a disc normal
 /// to the centerline of radius max(1.3 · radius, 0.5 µm), weights = intensity above half the local peak, each
-/// ray only up to where it first falls below that), then smooths positions over @p smoothing_um. Branch ends stay
+/// ray only up to where it first falls below that; a ray that leaves the stack above that level is left out with
+/// its opposite), then smooths positions over @p smoothing_um. Branch ends stay
 /// (they join other branches or lie on a stack face). Nodes flagged in @p keep (per branch and node, e.g. through
 /// a crossing) are not pulled by the intensity: they follow a cubic between the refined nodes around them; nodes
 /// flagged 2 (a measured axis within merged dendrites) stay where they are.

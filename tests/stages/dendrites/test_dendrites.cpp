@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "dendrite_test_util.hpp"
+#include "stages/dendrites/shaft.hpp"
 #include "spinescope/errors.hpp"
 #include "spinescope/threads.hpp"
 
@@ -382,6 +383,28 @@ TEST(Dendrites, RadiusOfThinTube) {
     for (const auto& n : b.nodes) radii.push_back(n.radius_um);
   std::sort(radii.begin(), radii.end());
   EXPECT_NEAR(radii[radii.size() / 2], 0.6, 0.15);
+}
+
+// A dendrite running along a face of the stack, its axis 0.25 µm inside: the centroid refinement must not pull the
+// centerline towards the face (sampling beyond it repeats the border voxels, a bright wall: it pulled the nodes
+// 0.24 µm here, and paths ran up to 0.27 µm outside the generated stacks, adding length there; now 0.02 µm).
+TEST(Dendrites, CenterlineRefinementKeepsATubeAlongAFaceInside) {
+  const auto im = test_imaging(120, 160, 24);
+  const double axis_x_um = 0.25, z_um = 4.2;
+  gen::Scene scene;
+  scene.tubes.push_back(tube({{axis_x_um, -1.0, z_um}, {axis_x_um, 17.0, z_um}}, 0.6));
+  const Volume<float> image = to_float(gen::render_scene(scene, im));
+  DendriteGraph g;
+  DendriteBranch branch;
+  for (double y = 2.0; y <= 14.0; y += 0.25) branch.nodes.push_back({axis_x_um, y, z_um, 0.6});
+  g.branches.push_back(branch);
+  stages::dendrites::refine_centerline(g, image, 1.0, 2);
+  double worst_um = 0.0;
+  for (const auto& n : g.branches[0].nodes) {
+    EXPECT_GE(n.x_um, 0.0) << "node at y " << n.y_um << " um left the stack";
+    worst_um = std::max(worst_um, std::hypot(n.x_um - axis_x_um, n.z_um - z_um));
+  }
+  EXPECT_LT(worst_um, 0.1) << "farthest refined node from the true axis (um)";
 }
 
 TEST(Dendrites, PunctaAreNotDendrites) {
