@@ -147,6 +147,7 @@ struct Vertex {
   double r = 0.0;
   std::vector<int> edges;
   bool alive = true;
+  bool lane_end = false;  ///< a face end placed on its side of a merged stem (not tracked to the face again)
 };
 
 struct Edge {
@@ -378,6 +379,7 @@ struct Section {
   double elongation = 1.0;  ///< variance along the principal axis over the variance across it (1: round)
   Vec3 axis;                ///< principal (longest) axis, on the side of across (the in-plane part of it)
   Vec3 lobe[2];             ///< centroids (µm) of the parts on the + and - side of the centroid along axis
+  bool cut = false;         ///< the part reaches the volume's edge (a face cuts the section)
 };
 Section cross_section(const Volume<std::uint8_t>& object, Vec3 c, Vec3 d, Vec3 across, double reach_um) {
   const Spacing sp = object.spacing();
@@ -392,17 +394,21 @@ Section cross_section(const Volume<std::uint8_t>& object, Vec3 c, Vec3 d, Vec3 a
     for (int a = -n; a <= n; ++a) {
       const Vec3 q = c + (a * kStep) * u + (b * kStep) * w;
       const long i = std::lround(q.x / sp.x_um), j = std::lround(q.y / sp.y_um), k = std::lround(q.z / sp.z_um);
-      if (object.inside(i, j, k) && object(i, j, k)) in[(b + n) * side + (a + n)] = 1;
+      if (!object.inside(i, j, k))
+        in[(b + n) * side + (a + n)] = 3;
+      else if (object(i, j, k))
+        in[(b + n) * side + (a + n)] = 1;
     }
   int seed = -1;
   for (int r = 0; r <= n / 2 && seed < 0; ++r)
     for (int b = -r; b <= r && seed < 0; ++b)
       for (int a = -r; a <= r && seed < 0; ++a)
-        if (in[(b + n) * side + (a + n)]) seed = (b + n) * side + (a + n);
+        if (in[(b + n) * side + (a + n)] == 1) seed = (b + n) * side + (a + n);
   if (seed < 0) return {};
   std::vector<int> stack{seed};
   in[seed] = 2;
   double count = 0, sa = 0, sb = 0;
+  bool cut = false;
   while (!stack.empty()) {
     const int t = stack.back();
     stack.pop_back();
@@ -410,12 +416,16 @@ Section cross_section(const Volume<std::uint8_t>& object, Vec3 c, Vec3 d, Vec3 a
     count += 1, sa += a, sb += b;
     const int next[4][2] = {{a - 1, b}, {a + 1, b}, {a, b - 1}, {a, b + 1}};
     for (const auto& nb : next)
-      if (nb[0] >= 0 && nb[0] < side && nb[1] >= 0 && nb[1] < side && in[nb[1] * side + nb[0]] == 1) {
-        in[nb[1] * side + nb[0]] = 2;
+      if (nb[0] >= 0 && nb[0] < side && nb[1] >= 0 && nb[1] < side) {
+        char& v = in[nb[1] * side + nb[0]];
+        if (v == 3) cut = true;
+        if (v != 1) continue;
+        v = 2;
         stack.push_back(nb[1] * side + nb[0]);
       }
   }
   Section s;
+  s.cut = cut;
   // Lobes: the two sides of the section's longest axis (its principal axis, oriented along @p across).
   const double mean_a = sa / count, mean_b = sb / count;
   double caa = 0, cbb = 0, cab = 0;
@@ -473,16 +483,23 @@ Section section_along(const Graph& g, const Volume<std::uint8_t>& object, int ei
 // the merged cross-section, its offset from the merged axis averaged over ~2 µm (the lobes are noisy). Sections are
 // taken from the end of @p pts where side 0 lies towards @p along (from the last point when @p from_end), each
 // section's axis oriented by the previous one (a pair may twist); a section smaller than @p min_area_um2 (a gap in
-// the mask) puts each axis one radius (@p radii_um) beside the merged one.
+// the mask) puts each axis one radius (@p radii_um) beside the merged one. @p hold_at_faces: a section that a face
+// cuts has lost part of its lobes, and the offsets of the last whole section hold there.
 void lobe_paths(const Volume<std::uint8_t>& object, const Polyline& pts, Vec3 along, double min_area_um2,
-                const double radii_um[2], bool from_end, Polyline out[2]) {
+                const double radii_um[2], bool from_end, bool hold_at_faces, Polyline out[2]) {
   const std::size_t count = pts.size();
   std::vector<Vec3> offsets[2] = {std::vector<Vec3>(count), std::vector<Vec3>(count)};
+  bool whole_seen = false;
   for (std::size_t step = 0; step < count; ++step) {
     const std::size_t n = from_end ? count - 1 - step : step;
     const Vec3 t = unit(pts[std::min(n + 4, count - 1)] - pts[n > 4 ? n - 4 : 0]);
     const Section here = cross_section(object, pts[n], t, along, 3.0);
-    if (here.area_um2 > min_area_um2) along = here.axis;
+    if (hold_at_faces && here.cut && whole_seen) {
+      const std::size_t last = from_end ? n + 1 : n - 1;
+      for (int k = 0; k < 2; ++k) offsets[k][n] = offsets[k][last];
+      continue;
+    }
+    if (here.area_um2 > min_area_um2) along = here.axis, whole_seen = true;
     const Vec3 side = unit(along - dot(along, t) * t);
     for (int k = 0; k < 2; ++k)
       offsets[k][n] =
@@ -865,7 +882,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       mid = resample(mid, 0.25);
     }
     Polyline lanes[2];
-    lobe_paths(object, mid, across, 0.5 * merged.area_um2, radii, false, lanes);
+    lobe_paths(object, mid, across, 0.5 * merged.area_um2, radii, false, true, lanes);
     const Vec3 side_out = lanes[0].back() - lanes[1].back();
     const bool swap = dot(a2[1].p - mid.back(), side_out) > dot(a2[0].p - mid.back(), side_out);
     // Within ~1 µm of the forks the lobes are not yet apart: a short merged stretch is bridged by a smooth curve.
@@ -1366,7 +1383,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         if (stem_pts.size() >= 2) stem_pts = resample(stem_pts, 0.25);
       }
       Polyline paths[2];
-      lobe_paths(object, stem_pts, across, 0.5 * ss.area_um2, radii, true, paths);
+      lobe_paths(object, stem_pts, across, 0.5 * ss.area_um2, radii, true, true, paths);
       // A lobe that another branch of the skeleton already runs along (within its radius, over most of it) is that
       // branch's dendrite touching this one from the face: the stem is one dendrite, not two merged. Not a piece too
       // short to be a dendrite (11910: a 2.1 µm skeleton fragment of the stem's own cut end, alone at the face).
@@ -1391,6 +1408,18 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         return 2 * near > paths[k].size();
       };
       if (lobe_taken(0) || lobe_taken(1)) continue;
+      // Lanes that go on into their arms (each turning at most twice the crossing angle there, and less than into
+      // the other arm) are the two dendrites up to the face; otherwise the stem is not two dendrites side by side all
+      // along (two crossing inside it, near the face: 306, 8014): the lanes are taken again without holding their
+      // offsets near the face, and the face tracker places those ends.
+      auto lane_arm = [&](int k) {
+        const Polyline& q = paths[k];
+        return Arm{q.back(), unit(q[q.size() >= 5 ? q.size() - 5 : 0] - q.back()), keep};
+      };
+      const Arm e0 = lane_arm(0), e1 = lane_arm(1);
+      const double same = std::max(bend(e0, a[0]), bend(e1, a[1]));
+      const bool lanes_apart = same <= 2.0 * max_bend && same <= std::max(bend(e0, a[1]), bend(e1, a[0]));
+      if (!lanes_apart) lobe_paths(object, stem_pts, across, 0.5 * ss.area_um2, radii, true, false, paths);
       for (int k = 0; k < 2; ++k) {
         Polyline path = std::move(paths[k]);
         Arm end{path.back(), unit(path.front() - path.back()), keep};
@@ -1405,6 +1434,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         const int face_end = static_cast<int>(g.v.size()) - 1;
         g.v[face_end].edges.clear();
         g.v[face_end].p = path.front();
+        g.v[face_end].lane_end = lanes_apart;
         g.add_edge(face_end, g.other(arms[k], j), std::move(path));
       }
       for (int ei : {stem, arms[0], arms[1]}) g.remove_edge(ei);
@@ -1575,7 +1605,8 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // the straight continuation of the dendrite to the face.
   for (std::size_t vi = 0; vi < g.v.size(); ++vi) {
     const int v = static_cast<int>(vi);
-    if (!g.v[v].alive || g.degree(v) != 1 || !is_boundary_end(v)) continue;
+    // (Not the end of a merged stem's lane: the tracker would follow the merged tube's middle.)
+    if (!g.v[v].alive || g.degree(v) != 1 || !is_boundary_end(v) || g.v[v].lane_end) continue;
     const int ei = g.v[v].edges[0];
     const Polyline from_end = g.from(ei, v);
     // A path that heads straight at the face cannot be tracked there; it may be a tube that turns to graze the face

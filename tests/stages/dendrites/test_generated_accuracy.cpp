@@ -106,9 +106,10 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching,
 // dendrite ending 2.3 µm beyond its crossing with one that hooks round there, a hole in the mask beside the crossing
 // (the tip was pruned as a spine and one side of the hole traced as a dendrite: +5.4%, 0.28 um RMS); 11214, two tips
 // whose skeletons climbed 0.8 µm in z into the top of their caps (+3.7%); 11207, a dendrite running along a face
-// (as 10019 above: -3.1%); 11905, an 11 µm dendrite whose skeleton ran 0.35 µm on into its tip's cap (+3.1%).
-// (11910, two dendrites one above the other merged from a face, whose stem was traced once beside a 2 µm skeleton
-// fragment taken for a third dendrite, -3.9%, is now two chains but +3.1%: its four ends are each 0.2-0.6 µm long.)
+// (as 10019 above: -3.1%); 11905, an 11 µm dendrite whose skeleton ran 0.35 µm on into its tip's cap (+3.1%);
+// 11910, two dendrites one above the other merged from a face for 4 µm, beside a 2 µm skeleton fragment of their cut
+// end (taken for a third dendrite in the stem's lobe, so the stem was traced once: -3.9%; then +3.1%, both lanes'
+// face ends pulled to the merged tube's middle by the face tracker).
 class DendritesGeneratedTouchingTips : public ::testing::TestWithParam<int> {};
 
 TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -117,7 +118,8 @@ TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQu
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouchingTips,
-                         ::testing::Values(11203, 11917, 11603, 11209, 11205, 11911, 11214, 11207, 11905));
+                         ::testing::Values(11203, 11917, 11603, 11209, 11205, 11911, 11214, 11207, 11905,
+                                           11910));
 
 }  // namespace
 }  // namespace spinescope
