@@ -846,9 +846,10 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // Two dendrites that converge, run merged side by side and part again ("kiss") look like two forks joined by a
   // bridge whose arms pair straight neither way. The bridge's cross-section is about two arms' and flattened (as a
   // stem merged from a face): each dendrite then follows its own side of the merged stretch, and each arm on one
-  // fork goes on with the arm on the other fork that leaves from the same side.
+  // fork goes on with the arm on the other fork that leaves from the same side. @p pairing: 0 or 1 when the arms'
+  // directions already pair them (arm i of j1 with arm i, or with arm 1 - i, of j2); the sides must agree.
   auto split_kiss = [&](int bi, int j1, int j2, const std::vector<int>& arms1, const std::vector<int>& arms2,
-                        const Arm a1[2], const Arm a2[2], double cut) {
+                        const Arm a1[2], const Arm a2[2], double cut, int pairing) {
     const double length = g.length(bi);
     const Vec3 across = a1[0].p - a1[1].p;
     if (length < 2.0 * cut + 1.0 || norm(across) < 1e-6) return false;
@@ -885,6 +886,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     lobe_paths(object, mid, across, 0.5 * merged.area_um2, radii, false, true, lanes);
     const Vec3 side_out = lanes[0].back() - lanes[1].back();
     const bool swap = dot(a2[1].p - mid.back(), side_out) > dot(a2[0].p - mid.back(), side_out);
+    if (pairing >= 0 && swap != (pairing == 1)) return false;
     // Within ~1 µm of the forks the lobes are not yet apart: a short merged stretch is bridged by a smooth curve.
     const bool short_mid = polyline_length(mid) < 2.0;
     for (int i = 0; i < 2; ++i) {
@@ -1297,7 +1299,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       // and each fork's own two arms continue each other clearly straighter than any pairing across; the bridge is
       // no dendrite.
       if (g.length(static_cast<int>(bi)) > kMaxBridgeUm) {
-        if (split_kiss(static_cast<int>(bi), j1, j2, arms1, arms2, a1, a2, cut)) again = true;
+        if (split_kiss(static_cast<int>(bi), j1, j2, arms1, arms2, a1, a2, cut, -1)) again = true;
         continue;
       }
       const double within = std::max(bend(a1[0], a1[1]), bend(a2[0], a2[1]));
@@ -1313,10 +1315,17 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       // blurs the arm directions near it (a side branch of a side branch would have to turn back on itself).
       const double limit = std::min(same, swapped) < 0.8 * std::max(same, swapped) ? 2.0 * max_bend : max_bend;
       if (std::min(same, swapped) > limit) {
-        if (split_kiss(static_cast<int>(bi), j1, j2, arms1, arms2, a1, a2, cut)) again = true;
+        if (split_kiss(static_cast<int>(bi), j1, j2, arms1, arms2, a1, a2, cut, -1)) again = true;
         continue;
       }
+      // Paired so, each dendrite follows its own side of a merged stretch where the sides agree with the pairing
+      // (11006, 11317: two dendrites run merged side by side for 5-6 µm); otherwise (they cross within it) a smooth
+      // curve across.
       const bool swap = swapped < same;
+      if (split_kiss(static_cast<int>(bi), j1, j2, arms1, arms2, a1, a2, cut, swap ? 1 : 0)) {
+        again = true;
+        continue;
+      }
       for (int i = 0; i < 2; ++i) {
         const int k = swap ? 1 - i : i;
         add_through(arms1[i], j1, a1[i], arms2[k], j2, a2[k], cut);
