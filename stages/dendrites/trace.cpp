@@ -32,6 +32,7 @@ constexpr double kFlatMergedAreaOverLarger = 1.4;
 // A spur that continues a dendrite's last fork straightest is its tip only when no other spur there is longer by more
 // than this (µm): the skeleton of a tip ends about one radius before the cap, as that of a stubby spine does.
 constexpr double kTipSlackUm = 1.0;
+constexpr double kLaneChangeUm = 1.0;  // half the stretch over which two merged dendrites that cross change lanes
 // The two sides of a hole in a tube's mask are about equally long (11711, 11911: 1.08, 1.16 times); the two
 // dendrites of a lens (crossing twice) are not (5017: 1.5 times), or are longer (5017: 6.7 µm each). Such a hole beside
 // a crossing is inside it.
@@ -885,8 +886,23 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     Polyline lanes[2];
     lobe_paths(object, mid, across, 0.5 * merged.area_um2, radii, false, true, lanes);
     const Vec3 side_out = lanes[0].back() - lanes[1].back();
-    const bool swap = dot(a2[1].p - mid.back(), side_out) > dot(a2[0].p - mid.back(), side_out);
-    if (pairing >= 0 && swap != (pairing == 1)) return false;
+    const bool side_swap = dot(a2[1].p - mid.back(), side_out) > dot(a2[0].p - mid.back(), side_out);
+    const bool swap = pairing >= 0 ? pairing == 1 : side_swap;
+    // Paired against their sides, the two cross within the merged stretch (1018, 11907: at a shallow angle, one
+    // above the other): each changes lanes where the lanes come nearest, blended over kLaneChangeUm either side.
+    if (swap != side_swap) {
+      std::size_t at = 0;
+      for (std::size_t n = 1; n < lanes[0].size(); ++n)
+        if (norm(lanes[0][n] - lanes[1][n]) < norm(lanes[0][at] - lanes[1][at])) at = n;
+      Polyline changed[2] = {lanes[0], lanes[1]};
+      for (std::size_t n = 0; n < lanes[0].size(); ++n) {
+        const double from_at_um = 0.25 * (static_cast<double>(n) - static_cast<double>(at));  // lanes: every 0.25 µm
+        const double f = std::clamp(from_at_um / (2.0 * kLaneChangeUm) + 0.5, 0.0, 1.0);
+        const double w = f * f * (3.0 - 2.0 * f);
+        for (int i = 0; i < 2; ++i) changed[i][n] = (1.0 - w) * lanes[i][n] + w * lanes[1 - i][n];
+      }
+      lanes[0] = std::move(changed[0]), lanes[1] = std::move(changed[1]);
+    }
     // Within ~1 µm of the forks the lobes are not yet apart: a short merged stretch is bridged by a smooth curve.
     const bool short_mid = polyline_length(mid) < 2.0;
     for (int i = 0; i < 2; ++i) {
