@@ -146,6 +146,11 @@ void refine_centerline(DendriteGraph& graph, const Volume<float>& intensity, dou
                        const std::vector<std::vector<char>>& keep) {
   constexpr int kAngles = 16;
   constexpr double kRingUm = 0.05;
+  std::array<double, kAngles> cos_k{}, sin_k{};  // the rays' directions in the section plane
+  for (int k = 0; k < kAngles; ++k) {
+    const double th = 2.0 * 3.14159265358979 * k / kAngles;
+    cos_k[k] = std::cos(th), sin_k[k] = std::sin(th);
+  }
   tbb::parallel_for(std::size_t{0}, graph.branches.size(), [&](std::size_t b) {
     auto& nodes = graph.branches[b].nodes;
     const long n_nodes = static_cast<long>(nodes.size());
@@ -170,13 +175,14 @@ void refine_centerline(DendriteGraph& graph, const Volume<float>& intensity, dou
         ray.assign(static_cast<std::size_t>(kAngles) * (rings + 1), 0.0);
         const double centre = sample(intensity, p.x, p.y, p.z);
         double peak = centre;
+        std::array<int, kAngles> leaves_at{};  // each ray's first sample outside the stack (rings + 1: none)
         for (int k = 0; k < kAngles; ++k) {
-          const double th = 2.0 * 3.14159265358979 * k / kAngles;
-          const double cu = std::cos(th), sv = std::sin(th);
+          leaves_at[k] = rings + 1;
           for (int q = 1; q <= rings; ++q) {
-            const double r = q * kRingUm, u = r * cu, v = r * sv;
-            const double value = sample(intensity, p.x + u * n1.x + v * n2.x, p.y + u * n1.y + v * n2.y,
-                                        p.z + u * n1.z + v * n2.z);
+            const double r = q * kRingUm, u = r * cos_k[k], v = r * sin_k[k];
+            const double x = p.x + u * n1.x + v * n2.x, y = p.y + u * n1.y + v * n2.y, z = p.z + u * n1.z + v * n2.z;
+            if (leaves_at[k] > rings && !inside(intensity, x, y, z)) leaves_at[k] = q;
+            const double value = sample(intensity, x, y, z);
             ray[k * (rings + 1) + q] = value;
             peak = std::max(peak, value);
           }
@@ -186,27 +192,20 @@ void refine_centerline(DendriteGraph& graph, const Volume<float>& intensity, dou
         // repeats the last voxel), not the tube: it is left out, and so is its opposite, so that the rays kept come in
         // opposite pairs and a tube running along a face does not pull its centre out of the stack.
         std::array<char, kAngles> cut{};
-        for (int k = 0; k < kAngles; ++k) {
-          const double th = 2.0 * 3.14159265358979 * k / kAngles;
-          const double cu = std::cos(th), sn = std::sin(th);
-          for (int q = 1; q <= rings && ray[k * (rings + 1) + q] >= half; ++q) {
-            const double r = q * kRingUm, u = r * cu, v = r * sn;
-            if (!inside(intensity, p.x + u * n1.x + v * n2.x, p.y + u * n1.y + v * n2.y, p.z + u * n1.z + v * n2.z)) {
+        for (int k = 0; k < kAngles; ++k)
+          for (int q = 1; q <= rings && ray[k * (rings + 1) + q] >= half; ++q)
+            if (q >= leaves_at[k]) {
               cut[k] = cut[(k + kAngles / 2) % kAngles] = 1;
               break;
             }
-          }
-        }
         double su = 0.0, sv = 0.0, sw = std::max(0.0, centre - half) * 0.5 * kRingUm;
         for (int k = 0; k < kAngles; ++k) {
           if (cut[k]) continue;
-          const double th = 2.0 * 3.14159265358979 * k / kAngles;
-          const double cu = std::cos(th), sn = std::sin(th);
           for (int q = 1; q <= rings; ++q) {
             const double value = ray[k * (rings + 1) + q];
             if (value < half) break;
             const double r = q * kRingUm, w = (value - half) * r;
-            su += w * r * cu, sv += w * r * sn, sw += w;
+            su += w * r * cos_k[k], sv += w * r * sin_k[k], sw += w;
           }
         }
         if (sw <= 0.0) continue;
