@@ -1,6 +1,7 @@
 #pragma once
 // Dendrite accuracy on generated stacks (shared by the CI test and the dendrite_accuracy program).
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -16,6 +17,7 @@ struct StackAccuracy {
   double uncovered_um = 0.0;
   int dendrites_true = 0, dendrites_traced = 0;
   int branch_points = 0;  ///< of the trace (the generator's dendrites never branch)
+  double outside_um = 0.0;  ///< how far the farthest traced node lies outside the stack (0: none does)
 };
 
 /// @brief Generates a stack (default noise) with @p seed and size, runs preprocess + dendrites and compares.
@@ -46,6 +48,13 @@ inline StackAccuracy measure_generated(std::uint64_t seed, std::size_t nx, std::
   a.dendrites_true = static_cast<int>(stack.dendrites.size());
   a.dendrites_traced = static_cast<int>(g.dendrite_ids().size());
   a.branch_points = static_cast<int>(g.branch_points().size());
+  const double box[3] = {stack.image.extent_x_um(), stack.image.extent_y_um(), stack.image.extent_z_um()};
+  for (const auto& b : g.branches)
+    for (const auto& n : b.nodes) {
+      const double at[3] = {n.x_um, n.y_um, n.z_um};
+      for (int axis = 0; axis < 3; ++axis)
+        a.outside_um = std::max({a.outside_um, -at[axis], at[axis] - box[axis]});
+    }
   if (const char* dir = std::getenv("SPINESCOPE_ACCURACY_DUMP")) {  // truth and traced points, for plots
     const std::string prefix = std::string(dir) + "/seed" + std::to_string(seed);
     if (std::FILE* f = std::fopen((prefix + "_truth.csv").c_str(), "w")) {

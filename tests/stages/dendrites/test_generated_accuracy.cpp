@@ -13,6 +13,7 @@ void expect_accurate(const test::StackAccuracy& a) {
   EXPECT_LT(std::abs(a.length_error), 0.03) << "truth " << a.truth_um << " um, traced " << a.traced_um << " um";
   EXPECT_LT(a.rms_um, 0.25);
   EXPECT_LT(a.uncovered_um, 0.03 * a.truth_um);
+  EXPECT_EQ(a.outside_um, 0.0) << "a traced node lies outside the stack";
 }
 
 // Four small generated stacks (default noise, crossings allowed, dendrites that may pass through one another:
