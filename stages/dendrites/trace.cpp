@@ -373,6 +373,14 @@ std::vector<int> components(const Graph& g) {
   return out;
 }
 
+// Total length (µm) of the alive edges of each component (labels from components(); only those with edges).
+std::map<int, double> component_lengths(const Graph& g, const std::vector<int>& comp) {
+  std::map<int, double> total;
+  for (std::size_t ei = 0; ei < g.e.size(); ++ei)
+    if (g.e[ei].alive) total[comp[g.e[ei].a]] += g.length(static_cast<int>(ei));
+  return total;
+}
+
 // Cross-section of the object in the plane through @p c normal to @p d: the connected part (sampled every
 // 0.1 µm within @p reach_um) that holds the object point nearest @p c (an empty section when none is near).
 struct Section {
@@ -1414,9 +1422,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       // branch's dendrite touching this one from the face: the stem is one dendrite, not two merged. Not a piece too
       // short to be a dendrite (11910: a 2.1 µm skeleton fragment of the stem's own cut end, alone at the face).
       const std::vector<int> comp = components(g);
-      std::map<int, double> piece_length;
-      for (std::size_t ei = 0; ei < g.e.size(); ++ei)
-        if (g.e[ei].alive) piece_length[comp[g.e[ei].a]] += g.length(static_cast<int>(ei));
+      std::map<int, double> piece_length = component_lengths(g, comp);
       auto lobe_taken = [&](int k) {
         std::size_t near = 0;
         for (const Vec3& q : paths[k]) {
@@ -1749,9 +1755,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   std::map<int, Polyline> detached;
   {
     const std::vector<int> comp = components(g);
-    std::map<int, double> total;
-    for (std::size_t ei = 0; ei < g.e.size(); ++ei)
-      if (g.e[ei].alive) total[comp[g.e[ei].a]] += g.length(static_cast<int>(ei));
+    std::map<int, double> total = component_lengths(g, comp);
     for (std::size_t ei = 0; ei < g.e.size(); ++ei)
       if (g.e[ei].alive && total[comp[g.e[ei].a]] < o.min_dendrite_length_um) {
         auto& pts = detached[comp[g.e[ei].a]];
