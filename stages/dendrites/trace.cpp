@@ -1152,8 +1152,10 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // or by the two sides of a hole) an odd number of long branches: those of the dendrites going through pair up (as
   // at the crossings below, within twice the crossing angle) and one is left over. The spur that continues that one
   // straightest, within the crossing angle, is its tip, not a spine. Not when another spur there is longer by more
-  // than kTipSlackUm (a bump on the tip's end, as at a last fork). Twice the angle for the tip also kept spines at 8
-  // crossings of the 516 generated stacks (turning 1.1-1.6 rad), as it kept 11608's curling tip (1.4 rad).
+  // than kTipSlackUm (a bump on the tip's end, as at a last fork). Up to twice the angle only when the spur is as
+  // thick as the dendrite, its narrowest section 0.7-1.4 times the dendrite's: 11608's curling tip (1.4 rad) is 0.88;
+  // spines kept at twice the angle with the looser band below were 0.53-0.57 (a mushroom spine beside a crossing,
+  // 11337) and 1.48-1.58 (thicker than the dendrite, 11106 and 5002); each then joined the wrong arms.
   auto is_tip_through_crossing = [&](int ei, int junction) {
     std::vector<int> cluster{junction};
     auto in_cluster = [&](int w) { return std::find(cluster.begin(), cluster.end(), w) != cluster.end(); };
@@ -1204,8 +1206,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     // A tip is about as thick as its dendrite (11911: its narrowest section 0.58 times the dendrite's). A spine's
     // neck is thinner; a stubby spine opposite a thin side branch of a real dendrite's fork (mesh 1: 9 times) is
     // thicker, and as straight a continuation of it as a tip would be.
-    if (tip != self || tip_bend > max_bend) return false;
+    if (tip != self || tip_bend > 2.0 * max_bend) return false;
     const double neck = neck_area(ei, junction), shaft = shaft_area(arm_edges[ending], arm_vertices[ending]);
+    if (tip_bend > max_bend) return neck >= 0.7 * shaft && neck <= 1.4 * shaft;
     return neck >= 0.5 * shaft && neck <= 2.0 * shaft;
   };
   // A short branch from a junction inside towards a face, ending near it but not reaching it (the mask is broken

@@ -113,7 +113,8 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching,
 // (as 10019 above: -3.1%); 11905, an 11 µm dendrite whose skeleton ran 0.35 µm on into its tip's cap (+3.1%);
 // 11910, two dendrites one above the other merged from a face for 4 µm, beside a 2 µm skeleton fragment of their cut
 // end (taken for a third dendrite in the stem's lobe, so the stem was traced once: -3.9%; then +3.1%, both lanes'
-// face ends pulled to the merged tube's middle by the face tracker).
+// face ends pulled to the merged tube's middle by the face tracker); 11608, a dendrite whose tip curls 1.4 rad
+// just beyond a crossing (the tip was pruned as a spine and the crossing taken for a corner: -7.7%).
 class DendritesGeneratedTouchingTips : public ::testing::TestWithParam<int> {};
 
 TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -123,7 +124,7 @@ TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQu
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouchingTips,
                          ::testing::Values(11203, 11917, 11603, 11209, 11205, 11911, 11214, 11207, 11905,
-                                           11910));
+                                           11910, 11608));
 
 }  // namespace
 }  // namespace spinescope
