@@ -27,7 +27,7 @@ void symmetric_eigenvalues(float a11, float a22, float a33, float a12, float a13
   const float largest = q + 2.0f * p * std::cos(phi);
   const float smallest = q + 2.0f * p * std::cos(phi + kTwoThirdsPi);
   ev[0] = smallest;
-  ev[1] = 3.0f * q - largest - smallest;
+  ev[1] = std::clamp(3.0f * q - largest - smallest, smallest, largest);  // rounding, where two coincide
   ev[2] = largest;
 }
 
