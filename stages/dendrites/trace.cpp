@@ -1023,14 +1023,16 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   }
   // Cross-section areas (µm²) of edge @p ei seen from its vertex @p vi: the smallest beyond the vertex's ball (a
   // spine's neck; half a dendrite's section or more for a dendrite's own tip or exit), and the median 1-4 µm beyond
-  // it (a dendrite's section).
+  // it (a dendrite's section). An edge too short to reach 1 µm beyond the ball has no section there; the neck is
+  // then taken halfway along it, or, @p to_end, over its last 0.5 µm (is_terminal_tip, below).
   auto across_edge = [&](int ei, int vi) {
     const Vec3 d = g.direction(ei, vi);
     return unit(d.cross(std::abs(d.z) > 0.7 ? Vec3{1, 0, 0} : Vec3{0, 0, 1}));
   };
-  auto neck_area = [&](int ei, int vi) {
-    const double r = g.v[vi].r;
-    return section_along(g, object, ei, vi, r + 0.5, g.length(ei) - 0.5, across_edge(ei, vi), true).area_um2;
+  auto neck_area = [&](int ei, int vi, bool to_end = false) {
+    const double r = g.v[vi].r, length = g.length(ei);
+    const double s0 = to_end ? std::min(r + 0.5, length - 0.5) : r + 0.5;
+    return section_along(g, object, ei, vi, s0, length - 0.5, across_edge(ei, vi), true).area_um2;
   };
   auto shaft_area = [&](int ei, int vi) {
     const double r = g.v[vi].r;
@@ -1085,10 +1087,10 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // more than 90 degrees off the parent's way on, seen from the junction) and has a neck (thinner than half the
   // parent's section): a spine beside a tip whose own spur hardly leaves the junction's ball (11904: 0.8 µm, the
   // trace ended in the spine; 0.41 µm RMS). The neck is sought from the junction's ball on, or over the spur's
-  // last 0.5 µm where the spur is shorter than the ball's radius and 1 µm: 11904's spine (2.1 µm) leaves along the
-  // dendrite's side, at 89 degrees, and the section halfway along it, taken instead, lay in the dendrite (0.28 µm
-  // RMS). Only here: for an exit at a face (better_boundary_twig) that last stretch is cut by the face (1019 went
-  // +4.4%).
+  // last 0.5 µm where the spur is shorter than the ball's radius and 1 µm (neck_area's to_end): 11904's spine
+  // (2.1 µm) leaves along the dendrite's side, at 89 degrees, and the section halfway along it lay in the dendrite
+  // (0.28 µm RMS). Only here: for an exit at a face (better_boundary_twig) that last stretch is cut by the face
+  // (1019 went +4.4%).
   // Sideways spurs at the real meshes' ends turn back by less than that, or are thick (at 50 degrees and without the
   // neck test, three of them went as spines and took the dendrite's end with them: mesh recall 0.735 -> 0.684).
   auto is_terminal_tip = [&](int ei, int junction) {
@@ -1109,11 +1111,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       if (ej == ei || g.e[ej].a == g.e[ej].b || !is_inner_spur(ej, junction)) continue;
       const double straight = -dot(dp, g.direction(ej, junction));
       if (straight >= own) return false;
-      const double L = g.length(ej);
       const double chord = -dot(dp, unit(g.v[g.other(ej, junction)].p - g.v[junction].p));
-      const double head = section_along(g, object, ej, junction, std::min(g.v[junction].r + 0.5, L - 0.5), L - 0.5,
-                                        across_edge(ej, junction), true).area_um2;
-      if (L > own_length + kTipSlackUm && (chord >= 0.0 || head >= 0.5 * shaft_area(parent, junction)))
+      if (g.length(ej) > own_length + kTipSlackUm &&
+          (chord >= 0.0 || neck_area(ej, junction, true) >= 0.5 * shaft_area(parent, junction)))
         return false;
     }
     return true;
