@@ -383,6 +383,14 @@ std::map<int, double> component_lengths(const Graph& g, const std::vector<int>& 
 
 // Cross-section of the object in the plane through @p c normal to @p d: the connected part (sampled every
 // 0.1 µm within @p reach_um) that holds the object point nearest @p c (an empty section when none is near).
+// Where @p q (µm) falls in @p object: 0 background, 1 object, 2 outside the volume (nearest voxel).
+int mask_state(const Volume<std::uint8_t>& object, const Vec3& q) {
+  const Spacing sp = object.spacing();
+  const long i = std::lround(q.x / sp.x_um), j = std::lround(q.y / sp.y_um), k = std::lround(q.z / sp.z_um);
+  if (!object.inside(i, j, k)) return 2;
+  return object(i, j, k) ? 1 : 0;
+}
+
 struct Section {
   double area_um2 = 0.0;
   double elongation = 1.0;  ///< variance along the principal axis over the variance across it (1: round)
@@ -1671,16 +1679,35 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     const double length = polyline_length(from_end);
     const double cut = std::min(std::max(2.0 * g.v[v].r, 1.5) + 0.5, length / 3.0);
     const Vec3 start = point_at(from_end, cut);
-    const Vec3 out = unit(start - point_at(from_end, std::min(cut + 4.0, length)));
-    double t = 1e300;
-    const double pc[3] = {start.x, start.y, start.z}, dc[3] = {out.x, out.y, out.z},
-                 hi[3] = {box.x_um, box.y_um, box.z_um};
-    for (int axis = 0; axis < 3; ++axis) {
-      if (dc[axis] > 1e-6) t = std::min(t, (hi[axis] - pc[axis]) / dc[axis]);
-      if (dc[axis] < -1e-6) t = std::min(t, -pc[axis] / dc[axis]);
-    }
-    if (!(t >= 0.0) || t > cut + g.v[v].r + 2.0 * voxel_um) continue;
-    const Vec3 q = start + t * out;
+    // The straight continuation along the dendrite's direction over the @p lookback_um before @p start, to the face
+    // (false when the face is out of reach).
+    auto continue_to_face = [&](double lookback_um, Vec3* q) {
+      const Vec3 out = unit(start - point_at(from_end, std::min(cut + lookback_um, length)));
+      double t = 1e300;
+      const double pc[3] = {start.x, start.y, start.z}, dc[3] = {out.x, out.y, out.z},
+                   hi[3] = {box.x_um, box.y_um, box.z_um};
+      for (int axis = 0; axis < 3; ++axis) {
+        if (dc[axis] > 1e-6) t = std::min(t, (hi[axis] - pc[axis]) / dc[axis]);
+        if (dc[axis] < -1e-6) t = std::min(t, -pc[axis] / dc[axis]);
+      }
+      *q = start + t * out;
+      return t >= 0.0 && t <= cut + g.v[v].r + 2.0 * voxel_um;
+    };
+    // The share of the straight line from start to @p q (every 0.05 µm) that lies in the tube's mask.
+    auto in_mask = [&](const Vec3& to) {
+      const int steps = std::max(1, static_cast<int>(std::ceil(norm(to - start) / 0.05)));
+      int in = 0;
+      for (int n = 0; n <= steps; ++n)
+        in += mask_state(object, start + (static_cast<double>(n) / steps) * (to - start)) == 1;
+      return static_cast<double>(in) / (steps + 1);
+    };
+    // The direction over 4 µm; over 2 µm where that one runs clearly more inside the tube's mask (a dendrite that
+    // curves as it leaves: 13103 met the face 1.0 µm off; 2 µm everywhere took others' ends 2.5 µm off where the
+    // skeleton's last stretch bends along the face).
+    Vec3 q;
+    if (!continue_to_face(4.0, &q)) continue;
+    Vec3 q_near;
+    if (continue_to_face(2.0, &q_near) && in_mask(q_near) > in_mask(q) + 0.1) q = q_near;
     Polyline kept{q, start};
     double s_acc = 0.0;
     for (std::size_t n = 1; n < from_end.size(); ++n) {
