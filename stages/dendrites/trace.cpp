@@ -399,7 +399,6 @@ struct Section {
   bool cut = false;         ///< the part reaches the volume's edge (a face cuts the section)
 };
 Section cross_section(const Volume<std::uint8_t>& object, Vec3 c, Vec3 d, Vec3 across, double reach_um) {
-  const Spacing sp = object.spacing();
   d = unit(d);
   Vec3 u = unit(across - dot(across, d) * d);
   if (norm(u) < 0.5) return {};
@@ -409,11 +408,10 @@ Section cross_section(const Volume<std::uint8_t>& object, Vec3 c, Vec3 d, Vec3 a
   std::vector<char> in(static_cast<std::size_t>(side) * side, 0);
   for (int b = -n; b <= n; ++b)
     for (int a = -n; a <= n; ++a) {
-      const Vec3 q = c + (a * kStep) * u + (b * kStep) * w;
-      const long i = std::lround(q.x / sp.x_um), j = std::lround(q.y / sp.y_um), k = std::lround(q.z / sp.z_um);
-      if (!object.inside(i, j, k))
+      const int state = mask_state(object, c + (a * kStep) * u + (b * kStep) * w);
+      if (state == 2)
         in[(b + n) * side + (a + n)] = 3;
-      else if (object(i, j, k))
+      else if (state == 1)
         in[(b + n) * side + (a + n)] = 1;
     }
   int seed = -1;
@@ -641,15 +639,9 @@ struct Run {
   double half_width() const { return 0.5 * (hi - lo); }
 };
 bool object_run(const Volume<std::uint8_t>& object, Vec3 c, Vec3 u, double reach_um, Run* run) {
-  const Spacing sp = object.spacing();
   constexpr double kStep = 0.1;
   const int n = static_cast<int>(std::ceil(reach_um / kStep));
-  auto state = [&](int a) {  // 0 background, 1 object, 2 outside the volume
-    const Vec3 q = c + (a * kStep) * u;
-    const long i = std::lround(q.x / sp.x_um), j = std::lround(q.y / sp.y_um), k = std::lround(q.z / sp.z_um);
-    if (!object.inside(i, j, k)) return 2;
-    return object(i, j, k) ? 1 : 0;
-  };
+  auto state = [&](int a) { return mask_state(object, c + (a * kStep) * u); };
   int seed = 0;
   bool found = false;
   for (int r = 0; r <= 5 && !found; ++r)
