@@ -381,8 +381,6 @@ std::map<int, double> component_lengths(const Graph& g, const std::vector<int>& 
   return total;
 }
 
-// Cross-section of the object in the plane through @p c normal to @p d: the connected part (sampled every
-// 0.1 µm within @p reach_um) that holds the object point nearest @p c (an empty section when none is near).
 // Where @p q (µm) falls in @p object: 0 background, 1 object, 2 outside the volume (nearest voxel).
 int mask_state(const Volume<std::uint8_t>& object, const Vec3& q) {
   const Spacing sp = object.spacing();
@@ -398,6 +396,8 @@ struct Section {
   Vec3 lobe[2];             ///< centroids (µm) of the parts on the + and - side of the centroid along axis
   bool cut = false;         ///< the part reaches the volume's edge (a face cuts the section)
 };
+// Cross-section of the object in the plane through @p c normal to @p d: the connected part (sampled every
+// 0.1 µm within @p reach_um) that holds the object point nearest @p c (an empty section when none is near).
 Section cross_section(const Volume<std::uint8_t>& object, Vec3 c, Vec3 d, Vec3 across, double reach_um) {
   d = unit(d);
   Vec3 u = unit(across - dot(across, d) * d);
