@@ -1160,6 +1160,14 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // thick as the dendrite, its narrowest section 0.7-1.4 times the dendrite's: 11608's curling tip (1.4 rad) is 0.88;
   // spines kept at twice the angle with the looser band below were 0.53-0.57 (a mushroom spine beside a crossing,
   // 11337) and 1.48-1.58 (thicker than the dendrite, 11106 and 5002); each then joined the wrong arms.
+  // Two dendrites that cross and both end beyond the crossing leave it two long branches that pair only as a corner
+  // (they turn by more than the crossing angle; 13107: 1.6-2.1 rad). The spur that continues one of them within the
+  // crossing angle, as thick as the dendrite (the narrower band), is that one's tip (13107: 3.9 µm beyond; pruned,
+  // the trace turned the corner, -13.8%); the other's tip may have been lost in a hole's loop. Not with four long
+  // branches: a spur continuing one of them would leave another ending at the crossing (12015: a stubby spine, 1.3
+  // times the dendrite's section, straight on where the dendrite turns 64 degrees at a crossing), and only where this
+  // spur is the crossing's one spur (real mesh 1 as given, z blurred twice: a fork with a second, blob-like spur whose
+  // kept "tip" added 7 points to the mesh's length).
   auto is_tip_through_crossing = [&](int ei, int junction) {
     std::vector<int> cluster{junction};
     auto in_cluster = [&](int w) { return std::find(cluster.begin(), cluster.end(), w) != cluster.end(); };
@@ -1189,7 +1197,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         arms.push_back(arm_beyond(g, ej, v, g.v[v].r + 1.0));
         spur.push_back(is_spur ? 1 : 0);
       }
-    if (longs.size() % 2 == 0 || g.length(ei) < g.v[junction].r + 1.0) return false;
+    if (g.length(ei) < g.v[junction].r + 1.0) return false;
     const std::size_t self = std::find(arm_edges.begin(), arm_edges.end(), ei) - arm_edges.begin();
     if (self == arm_edges.size()) return false;
     // The long arms paired as dendrites going through (as at the crossing below); the one left over ends here.
@@ -1197,11 +1205,21 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     for (std::size_t i = 0; i < longs.size(); ++i)
       for (std::size_t j = i + 1; j < longs.size(); ++j)
         pairs.push_back({bend(arms[longs[i]], arms[longs[j]]), static_cast<int>(i), static_cast<int>(j)});
-    std::vector<char> paired(longs.size(), 0);
-    for (const Pair& p : crossing_matching(pairs, static_cast<int>(longs.size()), 2.0 * max_bend))
-      paired[p.i] = paired[p.j] = 1;
-    if (std::count(paired.begin(), paired.end(), 0) != 1) return false;
-    const std::size_t ending = longs[std::find(paired.begin(), paired.end(), 0) - paired.begin()];
+    std::size_t ending = arms.size();  // the long arm that ends here
+    bool corner = false;
+    if (longs.size() % 2 == 1) {
+      std::vector<char> paired(longs.size(), 0);
+      for (const Pair& p : crossing_matching(pairs, static_cast<int>(longs.size()), 2.0 * max_bend))
+        paired[p.i] = paired[p.j] = 1;
+      if (std::count(paired.begin(), paired.end(), 0) != 1) return false;
+      ending = longs[std::find(paired.begin(), paired.end(), 0) - paired.begin()];
+    } else if (longs.size() == 2 && arms.size() == 3 && pairs[0].cost > max_bend) {  // a corner
+      for (std::size_t k : longs)
+        if (bend(arms[k], arms[self]) <= max_bend) ending = k, corner = true;
+      if (!corner) return false;
+    } else {
+      return false;
+    }
     // ... and its tip is the spur that continues it straightest.
     std::size_t tip = self;
     double tip_bend = 1e300;
@@ -1212,7 +1230,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     // thicker, and as straight a continuation of it as a tip would be.
     if (tip != self || tip_bend > 2.0 * max_bend) return false;
     const double neck = neck_area(ei, junction), shaft = shaft_area(arm_edges[ending], arm_vertices[ending]);
-    if (tip_bend > max_bend) return neck >= 0.7 * shaft && neck <= 1.4 * shaft;
+    if (tip_bend > max_bend || corner) return neck >= 0.7 * shaft && neck <= 1.4 * shaft;
     return neck >= 0.5 * shaft && neck <= 2.0 * shaft;
   };
   // A short branch from a junction inside towards a face, ending near it but not reaching it (the mask is broken
