@@ -1205,20 +1205,19 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     for (std::size_t i = 0; i < longs.size(); ++i)
       for (std::size_t j = i + 1; j < longs.size(); ++j)
         pairs.push_back({bend(arms[longs[i]], arms[longs[j]]), static_cast<int>(i), static_cast<int>(j)});
-    std::size_t ending = arms.size();  // the long arm that ends here
-    bool corner = false;
-    if (longs.size() % 2 == 1) {
+    const bool corner = longs.size() % 2 == 0;  // two long arms that pair only as a corner (above)
+    std::size_t ending = arms.size();            // the long arm that ends here
+    if (!corner) {
       std::vector<char> paired(longs.size(), 0);
       for (const Pair& p : crossing_matching(pairs, static_cast<int>(longs.size()), 2.0 * max_bend))
         paired[p.i] = paired[p.j] = 1;
       if (std::count(paired.begin(), paired.end(), 0) != 1) return false;
       ending = longs[std::find(paired.begin(), paired.end(), 0) - paired.begin()];
-    } else if (longs.size() == 2 && arms.size() == 3 && pairs[0].cost > max_bend) {  // a corner
-      for (std::size_t k : longs)
-        if (bend(arms[k], arms[self]) <= max_bend) ending = k, corner = true;
-      if (!corner) return false;
     } else {
-      return false;
+      if (longs.size() != 2 || arms.size() != 3 || pairs[0].cost <= max_bend) return false;
+      for (std::size_t k : longs)
+        if (bend(arms[k], arms[self]) <= max_bend) ending = k;
+      if (ending == arms.size()) return false;
     }
     // ... and its tip is the spur that continues it straightest.
     std::size_t tip = self;
