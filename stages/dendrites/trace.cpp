@@ -1161,13 +1161,16 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // spines kept at twice the angle with the looser band below were 0.53-0.57 (a mushroom spine beside a crossing,
   // 11337) and 1.48-1.58 (thicker than the dendrite, 11106 and 5002); each then joined the wrong arms.
   // Two dendrites that cross and both end beyond the crossing leave it two long branches that pair only as a corner
-  // (they turn by more than the crossing angle; 13107: 1.6-2.1 rad). The spur that continues one of them within the
-  // crossing angle, as thick as the dendrite (the narrower band), is that one's tip (13107: 3.9 µm beyond; pruned,
-  // the trace turned the corner, -13.8%); the other's tip may have been lost in a hole's loop. Not with four long
-  // branches: a spur continuing one of them would leave another ending at the crossing (12015: a stubby spine, 1.3
-  // times the dendrite's section, straight on where the dendrite turns 64 degrees at a crossing), and only where this
-  // spur is the crossing's one spur (real mesh 1 as given, z blurred twice: a fork with a second, blob-like spur whose
-  // kept "tip" added 7 points to the mesh's length).
+  // (they turn by more than the crossing angle; 13107: 1.6-2.1 rad), or as a U-turn where both come from one side
+  // (13708). The spur that continues one of them straightest, within twice the crossing angle, as thick as the
+  // dendrite (the narrower band), is that one's tip. A second spur there must be the other's tip by the same test;
+  // where there is none, the other's tip may have been lost in a hole's loop (13107: the tip was pruned and the trace
+  // turned the corner, -13.8%; 13708: tips 3.0 and 3.5 µm beyond, turning 0.84 and 1.17 rad, were pruned and the
+  // two dendrites traced as one U-turn, -11.1%). Not with four long branches: a spur continuing one of them
+  // would leave another ending at the crossing (12015: a stubby spine, 1.3 times the dendrite's section, straight on
+  // where the dendrite turns 64 degrees at a crossing). Real mesh 1 as given (z blurred twice) has such a corner at a
+  // fork whose second spur is a blob (13 µm² against the dendrite's 2.1): kept as tips, they added 7 points to the
+  // mesh's length.
   auto is_tip_through_crossing = [&](int ei, int junction) {
     std::vector<int> cluster{junction};
     auto in_cluster = [&](int w) { return std::find(cluster.begin(), cluster.end(), w) != cluster.end(); };
@@ -1214,10 +1217,17 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       if (std::count(paired.begin(), paired.end(), 0) != 1) return false;
       ending = longs[std::find(paired.begin(), paired.end(), 0) - paired.begin()];
     } else {
-      if (longs.size() != 2 || arms.size() != 3 || pairs[0].cost <= max_bend) return false;
-      for (std::size_t k : longs)
-        if (bend(arms[k], arms[self]) <= max_bend) ending = k;
-      if (ending == arms.size()) return false;
+      if (longs.size() != 2 || arms.size() > 4 || pairs[0].cost <= max_bend) return false;
+      ending = bend(arms[longs[0]], arms[self]) <= bend(arms[longs[1]], arms[self]) ? longs[0] : longs[1];
+      if (bend(arms[ending], arms[self]) > 2.0 * max_bend) return false;
+      if (arms.size() == 4) {  // the other spur: the other dendrite's tip
+        const std::size_t other = longs[0] == ending ? longs[1] : longs[0];
+        std::size_t twin = 0;
+        while (twin == self || !spur[twin]) ++twin;
+        const double neck2 = neck_area(arm_edges[twin], arm_vertices[twin]);
+        const double shaft2 = shaft_area(arm_edges[other], arm_vertices[other]);
+        if (bend(arms[other], arms[twin]) > 2.0 * max_bend || neck2 < 0.7 * shaft2 || neck2 > 1.4 * shaft2) return false;
+      }
     }
     // ... and its tip is the spur that continues it straightest.
     std::size_t tip = self;

@@ -118,7 +118,8 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching,
 // dendrites 2 µm apart in z, merged over a 4.9 µm bridge between two forks (bridged by a curve 0.95 µm off: 0.29 um
 // RMS); 11904, a spine whose head touches the side of a dendrite's tip (the trace ended in the spine: 0.28 um RMS);
 // 13103, a dendrite that curves as it leaves by a face (continued straight along its last 4 µm, it met the face 1 µm
-// off: -4.5%; a seed first measured as unseen in session 12).
+// off: -4.5%; a seed first measured as unseen in session 12); 13708, two dendrites from one face that cross and both
+// end 3.0-3.5 µm beyond (both tips were pruned and the two traced as one U-turn: -11.1%; unseen in session 13).
 class DendritesGeneratedTouchingTips : public ::testing::TestWithParam<int> {};
 
 TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -128,7 +129,7 @@ TEST_P(DendritesGeneratedTouchingTips, LengthWithin3PercentAndCenterlineWithinQu
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouchingTips,
                          ::testing::Values(11203, 11917, 11603, 11209, 11205, 11911, 11214, 11207, 11905,
-                                           11910, 11608, 11606, 11904, 13103));
+                                           11910, 11608, 11606, 11904, 13103, 13708));
 
 // 13107 (a tips stack first measured as unseen in session 12): two dendrites cross and both end beyond the
 // crossing, 3.9 and 2.5 µm. The first tip was pruned as a spine and the trace turned the corner (-13.8%, 4.55 µm
