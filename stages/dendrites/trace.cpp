@@ -1209,7 +1209,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       for (std::size_t j = i + 1; j < longs.size(); ++j)
         pairs.push_back({bend(arms[longs[i]], arms[longs[j]]), static_cast<int>(i), static_cast<int>(j)});
     const bool corner = longs.size() % 2 == 0;  // two long arms that pair only as a corner (above)
-    std::size_t ending = arms.size();            // the long arm that ends here
+    std::size_t ending = arms.size();           // the long arm that ends here
     if (!corner) {
       std::vector<char> paired(longs.size(), 0);
       for (const Pair& p : crossing_matching(pairs, static_cast<int>(longs.size()), 2.0 * max_bend))
@@ -1226,7 +1226,8 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         while (twin == self || !spur[twin]) ++twin;
         const double neck2 = neck_area(arm_edges[twin], arm_vertices[twin]);
         const double shaft2 = shaft_area(arm_edges[other], arm_vertices[other]);
-        if (bend(arms[other], arms[twin]) > 2.0 * max_bend || neck2 < 0.7 * shaft2 || neck2 > 1.4 * shaft2) return false;
+        if (bend(arms[other], arms[twin]) > 2.0 * max_bend || neck2 < 0.7 * shaft2 || neck2 > 1.4 * shaft2)
+          return false;
       }
     }
     // ... and its tip is the spur that continues it straightest.
