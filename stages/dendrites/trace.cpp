@@ -1208,6 +1208,11 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     for (std::size_t i = 0; i < longs.size(); ++i)
       for (std::size_t j = i + 1; j < longs.size(); ++j)
         pairs.push_back({bend(arms[longs[i]], arms[longs[j]]), static_cast<int>(i), static_cast<int>(j)});
+    // Spur @p s's narrowest section between @p lo and @p hi times the section of long arm @p l's dendrite.
+    auto thick_as = [&](std::size_t s, std::size_t l, double lo, double hi) {
+      const double neck = neck_area(arm_edges[s], arm_vertices[s]), shaft = shaft_area(arm_edges[l], arm_vertices[l]);
+      return neck >= lo * shaft && neck <= hi * shaft;
+    };
     const bool corner = longs.size() % 2 == 0;  // two long arms that pair only as a corner (above)
     std::size_t ending = arms.size();           // the long arm that ends here
     if (!corner) {
@@ -1224,10 +1229,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         const std::size_t other = longs[0] == ending ? longs[1] : longs[0];
         std::size_t twin = 0;
         while (twin == self || !spur[twin]) ++twin;
-        const double neck2 = neck_area(arm_edges[twin], arm_vertices[twin]);
-        const double shaft2 = shaft_area(arm_edges[other], arm_vertices[other]);
-        if (bend(arms[other], arms[twin]) > 2.0 * max_bend || neck2 < 0.7 * shaft2 || neck2 > 1.4 * shaft2)
-          return false;
+        if (bend(arms[other], arms[twin]) > 2.0 * max_bend || !thick_as(twin, other, 0.7, 1.4)) return false;
       }
     }
     // ... and its tip is the spur that continues it straightest.
@@ -1239,9 +1241,8 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     // neck is thinner; a stubby spine opposite a thin side branch of a real dendrite's fork (mesh 1: 9 times) is
     // thicker, and as straight a continuation of it as a tip would be.
     if (tip != self || tip_bend > 2.0 * max_bend) return false;
-    const double neck = neck_area(ei, junction), shaft = shaft_area(arm_edges[ending], arm_vertices[ending]);
-    if (tip_bend > max_bend || corner) return neck >= 0.7 * shaft && neck <= 1.4 * shaft;
-    return neck >= 0.5 * shaft && neck <= 2.0 * shaft;
+    if (tip_bend > max_bend || corner) return thick_as(self, ending, 0.7, 1.4);
+    return thick_as(self, ending, 0.5, 2.0);
   };
   // A short branch from a junction inside towards a face, ending near it but not reaching it (the mask is broken
   // between its end and the face): a spine beside the face, not the dendrite leaving the stack (11209). Where the
