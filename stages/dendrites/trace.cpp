@@ -18,6 +18,8 @@ constexpr double kMaxBridgeUm = 12.0;  // longest merged stretch of two crossing
 // two twist about each other: 16.8 µm for forks 11.2 µm apart).
 constexpr double kMaxKissUm = 20.0;
 constexpr double kMaxClusterEdgeUm = 4.0;  // longest edge between two junctions of one crossing (the two sides)
+// A side of a loop this much thinner than the other (narrowest sections) is a spine touching the dendrite twice.
+constexpr double kThinSideFraction = 0.3;
 constexpr double kMaxMergedFromFaceUm = 40.0;  // longest merged stem, from a face or to two tips (µm)
 // Least elongation (variance ratio of the cross-section's axes) of two dendrites merged side by side: measured
 // 2.0-6.0 on touching pairs, 1.1-1.5 on single dendrites at 0.1 x 0.1 x 0.35 µm (two touching discs: 5).
@@ -938,6 +940,23 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     return true;
   };
 
+  // Cross-section areas (µm²) of edge @p ei seen from its vertex @p vi: the smallest beyond the vertex's ball (a
+  // spine's neck; half a dendrite's section or more for a dendrite's own tip or exit), and the median 1-4 µm beyond
+  // it (a dendrite's section). An edge too short to reach 1 µm beyond the ball has no section there; the neck is
+  // then taken halfway along it, or, @p to_end, over its last 0.5 µm (is_terminal_tip, below).
+  auto across_edge = [&](int ei, int vi) {
+    const Vec3 d = g.direction(ei, vi);
+    return unit(d.cross(std::abs(d.z) > 0.7 ? Vec3{1, 0, 0} : Vec3{0, 0, 1}));
+  };
+  auto neck_area = [&](int ei, int vi, bool to_end = false) {
+    const double r = g.v[vi].r, length = g.length(ei);
+    const double s0 = to_end ? std::min(r + 0.5, length - 0.5) : r + 0.5;
+    return section_along(g, object, ei, vi, s0, length - 0.5, across_edge(ei, vi), true).area_um2;
+  };
+  auto shaft_area = [&](int ei, int vi) {
+    const double r = g.v[vi].r;
+    return section_along(g, object, ei, vi, r + 1.0, r + 4.0, across_edge(ei, vi), false).area_um2;
+  };
   // Short self-loops and short parallel edges come from small holes in the mask; so do two parallel edges of any
   // length that never part by more than the wider junction's radius: both run inside one tube around a hole (two
   // dendrites that part and meet again lie about a diameter apart between). Such a loop left in place where two
@@ -968,6 +987,25 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       if (g.v[vi].alive) g.dissolve(static_cast<int>(vi));
   };
   remove_hole_loops(false);
+  // A loop left whose one side is far thinner than the other (its narrowest section under kThinSideFraction of the
+  // other's) is a spine whose head touches the dendrite again, not a second dendrite: inside a sharp bend (14000: a
+  // spine between the arms of a V, 0.35 µm² against 4.8; the loop took the tip arm's junction, and the tip, 3.3 µm
+  // past it, went as a spine, -10.9%). Both sides must reach beyond both junctions' balls to have a section.
+  for (std::size_t ei = 0; ei < g.e.size(); ++ei) {
+    const int ek = static_cast<int>(ei), va = g.e[ei].a, vb = g.e[ei].b;
+    if (!g.e[ei].alive || va == vb) continue;
+    int thin = -1;
+    for (int ej : g.v[va].edges) {
+      if (ej <= ek || g.other(ej, va) != vb) continue;
+      if (std::min(g.length(ek), g.length(ej)) < g.v[va].r + g.v[vb].r + 1.0) continue;
+      const double nk = neck_area(ek, va), nj = neck_area(ej, va);
+      if (std::min(nk, nj) < kThinSideFraction * std::max(nk, nj)) thin = nk < nj ? ek : ej;
+    }
+    if (thin < 0) continue;
+    g.remove_edge(thin);
+    g.dissolve(va);
+    g.dissolve(vb);
+  }
 
   // Spines: prune the shortest terminal side branch first, then re-join what it split.
   std::vector<Candidate> candidates;
@@ -1021,23 +1059,6 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       g.add_edge(junction, cut, std::move(keep));
     }
   }
-  // Cross-section areas (µm²) of edge @p ei seen from its vertex @p vi: the smallest beyond the vertex's ball (a
-  // spine's neck; half a dendrite's section or more for a dendrite's own tip or exit), and the median 1-4 µm beyond
-  // it (a dendrite's section). An edge too short to reach 1 µm beyond the ball has no section there; the neck is
-  // then taken halfway along it, or, @p to_end, over its last 0.5 µm (is_terminal_tip, below).
-  auto across_edge = [&](int ei, int vi) {
-    const Vec3 d = g.direction(ei, vi);
-    return unit(d.cross(std::abs(d.z) > 0.7 ? Vec3{1, 0, 0} : Vec3{0, 0, 1}));
-  };
-  auto neck_area = [&](int ei, int vi, bool to_end = false) {
-    const double r = g.v[vi].r, length = g.length(ei);
-    const double s0 = to_end ? std::min(r + 0.5, length - 0.5) : r + 0.5;
-    return section_along(g, object, ei, vi, s0, length - 0.5, across_edge(ei, vi), true).area_um2;
-  };
-  auto shaft_area = [&](int ei, int vi) {
-    const double r = g.v[vi].r;
-    return section_along(g, object, ei, vi, r + 1.0, r + 4.0, across_edge(ei, vi), false).area_um2;
-  };
   // Where a dendrite leaves the stack its skeleton may fork into several ends on the face: the one that
   // continues the dendrite straightest stays, the others are twigs. A short branch that ends at a face beside a
   // dendrite running straight through the junction (two long branches that continue each other better than
