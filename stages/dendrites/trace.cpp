@@ -874,16 +874,23 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     for (int side = 0; side < 2; ++side) {
       const int j = side == 0 ? j1 : j2;
       const std::vector<int>& arms = side == 0 ? arms1 : arms2;
-      const Section s0 = section_along(g, object, arms[0], j, g.v[j].r + 2.0, g.v[j].r + 6.0, across, true);
-      const Section s1 = section_along(g, object, arms[1], j, g.v[j].r + 2.0, g.v[j].r + 6.0, across, true);
-      const double larger = std::max(s0.area_um2, s1.area_um2);
+      double area[2];
+      bool own[2];  // the arm reaches beyond the fork's ball far enough for a section of its own
+      for (int k = 0; k < 2; ++k) {
+        area[k] = section_along(g, object, arms[k], j, g.v[j].r + 2.0, g.v[j].r + 6.0, across, true).area_um2;
+        own[k] = g.length(arms[k]) - 0.5 >= g.v[j].r + 2.0;
+      }
+      // An arm too short for a section of its own (a face or the next fork cuts it: 14336's face arm, 2.2 µm) has
+      // the merged stretch's section there; the other arm's stands for it (the two dendrites alike).
+      if (own[0] != own[1]) area[own[0] ? 1 : 0] = area[own[0] ? 0 : 1];
+      const double larger = std::max(area[0], area[1]);
       // An arm may still hold part of the merged stretch (the fork lies before the parting): the thinner arm is then
       // the one dendrite's section.
-      const double smaller = std::min(s0.area_um2, s1.area_um2);
+      const double smaller = std::min(area[0], area[1]);
       if (smaller <= 0.0 || (merged.area_um2 < 1.5 * larger && merged.area_um2 < 1.8 * smaller) ||
-          merged.area_um2 < 0.7 * (s0.area_um2 + s1.area_um2))
+          merged.area_um2 < 0.7 * (area[0] + area[1]))
         return false;
-      if (side == 0) radii[0] = std::sqrt(s0.area_um2 / kPi), radii[1] = std::sqrt(s1.area_um2 / kPi);
+      if (side == 0) radii[0] = std::sqrt(area[0] / kPi), radii[1] = std::sqrt(area[1] / kPi);
     }
     // The merged stretch between the cuts, every 0.25 µm from fork j1; side 0 lies towards arm 0 of j1.
     Polyline mid;

@@ -88,7 +88,11 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTips,
 // flat as two discs, was traced once: -7.0%); 11006, two dendrites that run merged side by side for 6 µm between
 // two forks (a smooth curve drawn across the whole stretch cut its corners: -3.1%, 0.21 µm RMS); 1018, two that cross
 // at a shallow angle within an 8 µm merged stretch (the curve across it: 0.32 µm RMS); 11317, two merged over a
-// 5.7 µm bridge, its stretch beyond the cuts 1.7 µm (bridged by a curve 1.4 µm off one dendrite: 0.30 µm RMS).
+// 5.7 µm bridge, its stretch beyond the cuts 1.7 µm (bridged by a curve 1.4 µm off one dendrite: 0.30 µm RMS);
+// 14336, two dendrites 1.7 µm apart in z that cross twice within a 7 µm merged stretch from a face, each with its
+// own end on the face (the face fork's 2.2 µm arm had no section of its own, so the stretch was not split and was
+// traced as a tree: -3.5%, 3.8 µm uncovered); 13326, two merged side by side for 8 µm, one fork's arm cut short by a
+// third dendrite crossing (0.27 µm RMS). Both first measured as unseen, in sessions 14 and 13.
 class DendritesGeneratedTouching : public ::testing::TestWithParam<int> {};
 
 TEST_P(DendritesGeneratedTouching, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -98,8 +102,8 @@ TEST_P(DendritesGeneratedTouching, LengthWithin3PercentAndCenterlineWithinQuarte
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching,
-                         ::testing::Values(11004, 11007, 11321, 11330, 11418, 1013, 12029, 11708, 11734,
-                                           12026, 11006, 1018, 11317));
+                         ::testing::Values(11004, 11007, 11321, 11330, 11418, 1013, 12029, 11708, 11734, 12026, 11006,
+                                           1018, 11317, 14336, 13326));
 
 // Touching dendrites that end inside the stack (make-sample-stacks --ends-inside 1): 11203, a spine beside a
 // dendrite's exit from the stack (its skeleton ran on into the spine: +4.6%); 11917, a spine beside a dendrite's
