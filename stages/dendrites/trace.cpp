@@ -34,6 +34,8 @@ constexpr double kFlatMergedAreaOverLarger = 1.4;
 // A spur that continues a dendrite's last fork straightest is its tip only when no other spur there is longer by more
 // than this (µm): the skeleton of a tip ends about one radius before the cap, as that of a stubby spine does.
 constexpr double kTipSlackUm = 1.0;
+// cos(80 degrees): a longer spur beside a tip whose end lies this far off the dendrite's way on leaves sideways.
+constexpr double kSidewaysChord = 0.17;
 constexpr double kLaneChangeUm = 1.0;  // half the stretch over which two merged dendrites that cross change lanes
 // The two sides of a hole in a tube's mask are about equally long (11711, 11911: 1.08, 1.16 times); the two
 // dendrites of a lens (crossing twice) are not (5017: 1.5 times), or are longer (5017: 6.7 µm each). Such a hole beside
@@ -1111,16 +1113,17 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // Where a dendrite ends inside the stack its last fork may be the tip and a spine, both short: the spur that
   // continues the one remaining branch (the parent) straightest is the dendrite's tip and stays; the others go
   // first, whichever is shorter. Not when another spur is clearly longer: a bump on the end of a longer spur
-  // (axial blur) is no tip; shortest-first then keeps the longer one. Unless that longer spur turns back (its end
-  // more than 90 degrees off the parent's way on, seen from the junction) and has a neck (thinner than half the
-  // parent's section): a spine beside a tip whose own spur hardly leaves the junction's ball (11904: 0.8 µm, the
-  // trace ended in the spine; 0.41 µm RMS). The neck is sought from the junction's ball on, or over the spur's
-  // last 0.5 µm where the spur is shorter than the ball's radius and 1 µm (neck_area's to_end): 11904's spine
-  // (2.1 µm) leaves along the dendrite's side, at 89 degrees, and the section halfway along it lay in the dendrite
-  // (0.28 µm RMS). Only here: for an exit at a face (better_boundary_twig) that last stretch is cut by the face
-  // (1019 went +4.4%).
-  // Sideways spurs at the real meshes' ends turn back by less than that, or are thick (at 50 degrees and without the
-  // neck test, three of them went as spines and took the dendrite's end with them: mesh recall 0.735 -> 0.684).
+  // (axial blur) is no tip; shortest-first then keeps the longer one. Unless that longer spur leaves sideways or turns
+  // back (its end 80 degrees or more off the parent's way on, seen from the junction; 14719's spine rose straight
+  // up in z from beside the tip, at 90 degrees, and the trace ended in it: 0.51 µm RMS) and has a neck (thinner than
+  // half the parent's section): a spine beside a tip whose own spur hardly leaves the junction's ball (11904: 0.8 µm,
+  // the trace ended in the spine; 0.41 µm RMS). The neck is sought from the junction's ball on, or over the spur's last
+  // 0.5 µm where the spur is shorter than the ball's radius and 1 µm (neck_area's to_end): 11904's spine (2.1 µm)
+  // leaves along the dendrite's side, at 89 degrees, and the section halfway along it lay in the dendrite (0.28 µm
+  // RMS). Only here: for an exit at a face (better_boundary_twig) that last stretch is cut by the face (1019 went
+  // +4.4%). Sideways spurs at the real meshes' ends turn back by less than that, or are thick (at 50 degrees and
+  // without the neck test, three of them went as spines and took the dendrite's end with them: mesh recall 0.735 ->
+  // 0.684).
   auto is_terminal_tip = [&](int ei, int junction) {
     int parent = -1, spurs = 0;
     for (int ej : g.v[junction].edges) {
@@ -1141,7 +1144,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       if (straight >= own) return false;
       const double chord = -dot(dp, unit(g.v[g.other(ej, junction)].p - g.v[junction].p));
       if (g.length(ej) > own_length + kTipSlackUm &&
-          (chord >= 0.0 || neck_area(ej, junction, true) >= 0.5 * shaft_area(parent, junction)))
+          (chord >= kSidewaysChord || neck_area(ej, junction, true) >= 0.5 * shaft_area(parent, junction)))
         return false;
     }
     return true;
