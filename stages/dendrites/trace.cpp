@@ -1663,7 +1663,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     g.v[v].p = x;
   }
 
-  // Gaps: join two aligned ends of different pieces.
+  // Gaps: join two aligned ends of different pieces, each facing the other and the two continuing each other within
+  // the crossing angle (a dim stretch of one dendrite). Two tips that face each other across a gap at an angle are two
+  // dendrites (14706: 2.5 µm apart, turning 83 degrees across the gap, joined: +6.2%).
   {
     const std::vector<int> comp = components(g);
     struct Gap {
@@ -1684,6 +1686,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         if (d > o.gap_um + g.v[u].r + g.v[w].r) continue;
         const Vec3 out_u = -1.0 * g.direction(g.v[u].edges[0], u), out_w = -1.0 * g.direction(g.v[w].edges[0], w);
         if (d > 1e-9 && (dot(out_u, unit(uw)) < 0.5 || dot(out_w, -1.0 * unit(uw)) < 0.5)) continue;
+        if (-dot(out_u, out_w) < std::cos(max_bend)) continue;
         gaps.push_back({d, u, w});
       }
     std::stable_sort(gaps.begin(), gaps.end(), [](const Gap& a, const Gap& b) { return a.d < b.d; });

@@ -370,6 +370,43 @@ TEST(Dendrites, HoleNearATipKeepsTheDendriteBeyondIt) {
   EXPECT_GT(reach, 14.5) << describe(g);
 }
 
+// A dendrite whose mask breaks for 0.8 µm (a dim stretch): the two pieces face each other in line and are joined,
+// one dendrite of the whole length. With gap_um = 0 the same stack is two pieces, so the gap is real in the mask.
+TEST(Dendrites, GapAlongADimDendriteIsBridged) {
+  const auto im = test_imaging(256, 256, 30);
+  const PointUm start{-1.0, 8.0, 4.0}, step{1.0, 0.3, 0.05};  // per unit of t, 1.045 µm
+  auto at = [&](double t) {
+    return PointUm{start.x_um + t * step.x_um, start.y_um + t * step.y_um, start.z_um + t * step.z_um};
+  };
+  const double radius_um = 0.5, gap_t = (0.8 + 2.0 * radius_um) / 1.045;  // caps 0.8 µm apart
+  gen::Scene scene;
+  scene.tubes.push_back(tube({at(0.0), at(13.0)}, radius_um));
+  scene.tubes.push_back(tube({at(13.0 + gap_t), at(27.5)}, radius_um));
+  expect_one_dendrite_in(im, scene, {at(0.0), at(27.5)}, 0.5, 0.3);
+  ParamSet no_gaps;
+  no_gaps.set("dendrites.gap_um", "0");
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)), no_gaps);
+  EXPECT_EQ(ctx->get<DendriteGraph>(artifacts::kDendriteGraph).dendrite_ids().size(), 2u);
+}
+
+// Two dendrites whose tips face each other across a 0.8 µm gap but turn 82 degrees from one to the other (14706):
+// two dendrites, not one bent across the gap.
+TEST(Dendrites, TipsMeetingAtAnAngleAcrossAGapStayTwo) {
+  const auto im = test_imaging(256, 256, 30);
+  // a heads 62 degrees off x to its tip; b leaves its tip 20 degrees below x; the tips lie 20 degrees above x from
+  // each other, 1.8 µm apart (caps 0.8 µm apart).
+  const PointUm tip_a{12.0, 12.0, 5.0}, tip_b{13.7, 12.6, 5.0};
+  const std::vector<PointUm> a{{5.0, -1.0, 5.0}, tip_a}, b{tip_b, {26.5, 8.0, 5.0}};
+  gen::Scene scene;
+  scene.tubes.push_back(tube(a, 0.5));
+  scene.tubes.push_back(tube(b, 0.5));
+  const auto ctx = run_dendrites(to_float(gen::render_scene(scene, im)));
+  const auto& g = ctx->get<DendriteGraph>(artifacts::kDendriteGraph);
+  const double truth_um = dense_length(clip_dense(a, extent_of(im))) + dense_length(clip_dense(b, extent_of(im)));
+  EXPECT_EQ(g.dendrite_ids().size(), 2u) << describe(g);
+  EXPECT_NEAR(g.total_length_um(), truth_um, 0.03 * truth_um) << describe(g);
+}
+
 TEST(Dendrites, RadiusOfThinTube) {
   const auto im = test_imaging(200, 160, 30);
   const std::vector<PointUm> path{{-1.0, 6.0, 4.0}, {20.5, 10.0, 6.0}};
