@@ -399,6 +399,7 @@ struct Section {
   Vec3 axis;                ///< principal (longest) axis, on the side of across (the in-plane part of it)
   Vec3 lobe[2];             ///< centroids (µm) of the parts on the + and - side of the centroid along axis
   bool cut = false;         ///< the part reaches the volume's edge (a face cuts the section)
+  bool in_window = true;    ///< section_along: taken within the asked stretch, not halfway along a shorter edge
 };
 // Cross-section of the object in the plane through @p c normal to @p d: the connected part (sampled every
 // 0.1 µm within @p reach_um) that holds the object point nearest @p c (an empty section when none is near).
@@ -473,7 +474,8 @@ Section cross_section(const Volume<std::uint8_t>& object, Vec3 c, Vec3 d, Vec3 a
 }
 
 // Sections of edge @p ei (seen from vertex @p vi) every 1 µm from @p s0 to @p s1 µm off the vertex, principal axis
-// oriented along @p across: the smallest, or the median area and elongation.
+// oriented along @p across: the smallest, or the median area and elongation. An edge too short for the stretch has
+// one section halfway along it instead (in_window false).
 Section section_along(const Graph& g, const Volume<std::uint8_t>& object, int ei, int vi, double s0, double s1,
                       Vec3 across, bool smallest) {
   const Polyline p = g.from(ei, vi);
@@ -484,9 +486,11 @@ Section section_along(const Graph& g, const Volume<std::uint8_t>& object, int ei
     const Vec3 t = point_at(p, std::min(s + 0.5, length)) - point_at(p, std::max(s - 0.5, 0.0));
     sections.push_back(cross_section(object, point_at(p, s), t, across, 3.0));
   }
-  if (sections.empty())
+  if (sections.empty()) {
     sections.push_back(cross_section(object, point_at(p, 0.5 * length),
                                      point_at(p, 0.75 * length) - point_at(p, 0.25 * length), across, 3.0));
+    sections.back().in_window = false;
+  }
   if (smallest)
     return *std::min_element(sections.begin(), sections.end(),
                              [](const Section& x, const Section& y) { return x.area_um2 < y.area_um2; });
@@ -495,6 +499,7 @@ Section section_along(const Graph& g, const Volume<std::uint8_t>& object, int ei
   Section m;
   m.area_um2 = median_of(std::move(areas));
   m.elongation = median_of(std::move(elongations));
+  m.in_window = sections.front().in_window;
   return m;
 }
 
@@ -879,8 +884,8 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
       double area[2];
       bool own[2];  // the arm reaches beyond the fork's ball far enough for a section of its own
       for (int k = 0; k < 2; ++k) {
-        area[k] = section_along(g, object, arms[k], j, g.v[j].r + 2.0, g.v[j].r + 6.0, across, true).area_um2;
-        own[k] = g.length(arms[k]) - 0.5 >= g.v[j].r + 2.0;
+        const Section sk = section_along(g, object, arms[k], j, g.v[j].r + 2.0, g.v[j].r + 6.0, across, true);
+        area[k] = sk.area_um2, own[k] = sk.in_window;
       }
       // An arm too short for a section of its own (a face or the next fork cuts it: 14336's face arm, 2.2 µm) has
       // the merged stretch's section there; the other arm's stands for it (the two dendrites alike).
