@@ -34,6 +34,11 @@ constexpr double kFlatMergedAreaOverLarger = 1.4;
 // A spur that continues a dendrite's last fork straightest is its tip only when no other spur there is longer by more
 // than this (µm): the skeleton of a tip ends about one radius before the cap, as that of a stubby spine does.
 constexpr double kTipSlackUm = 1.0;
+// Two tips beyond one crossing bear each other out: each may be up to this many times its dendrite's section (a
+// short tip's few sections may be cut slantwise; 15318: 1.69). One tip alone is held to 1.4: real mesh 3 as given
+// has a U-turn with one spur 1.57 times the dendrite's section; kept as a tip, it cost 3 of the mesh's 9 matched
+// spines and added 14 points to its length error.
+constexpr double kTwinTipsThickHi = 2.0;
 // cos(80 degrees): a longer spur beside a tip whose end lies this far off the dendrite's way on leaves sideways.
 constexpr double kSidewaysChord = 0.17;
 constexpr double kLaneChangeUm = 1.0;  // half the stretch over which two merged dendrites that cross change lanes
@@ -1202,7 +1207,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // Two dendrites that cross and both end beyond the crossing leave it two long branches that pair only as a corner
   // (they turn by more than the crossing angle; 13107: 1.6-2.1 rad), or as a U-turn where both come from one side
   // (13708). The spur that continues one of them straightest, within twice the crossing angle, as thick as the
-  // dendrite (the narrower band), is that one's tip. A second spur there must be the other's tip by the same test;
+  // dendrite (the narrower band), is that one's tip. A second spur there must be the other's tip by the same test
+  // (both then up to kTwinTipsThickHi: 15318's thicker tip, 3.3 µm from a junction of radius 1.2 µm, had two sections,
+  // both 4 times longer than wide and 1.69 times its dendrite's, and both tips were pruned as spines, -20.2%);
   // where there is none, the other's tip may have been lost in a hole's loop (13107: the tip was pruned and the trace
   // turned the corner, -13.8%; 13708: tips 3.0 and 3.5 µm beyond, turning 0.84 and 1.17 rad, were pruned and the
   // two dendrites traced as one U-turn, -11.1%). Not with four long branches: a spur continuing one of them
@@ -1254,6 +1261,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     };
     const bool corner = longs.size() % 2 == 0;  // two long arms that pair only as a corner (above)
     std::size_t ending = arms.size();           // the long arm that ends here
+    double thick_hi = 1.4;                      // a tip is about as thick as its dendrite (below)
     if (!corner) {
       std::vector<char> paired(longs.size(), 0);
       for (const Pair& p : crossing_matching(pairs, static_cast<int>(longs.size()), 2.0 * max_bend))
@@ -1268,7 +1276,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
         const std::size_t other = longs[0] == ending ? longs[1] : longs[0];
         std::size_t twin = 0;
         while (twin == self || !spur[twin]) ++twin;
-        if (bend(arms[other], arms[twin]) > 2.0 * max_bend || !thick_as(twin, other, 0.7, 1.4)) return false;
+        if (bend(arms[other], arms[twin]) > 2.0 * max_bend || !thick_as(twin, other, 0.7, kTwinTipsThickHi))
+          return false;
+        thick_hi = kTwinTipsThickHi;
       }
     }
     // ... and its tip is the spur that continues it straightest.
@@ -1280,7 +1290,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     // neck is thinner; a stubby spine opposite a thin side branch of a real dendrite's fork (mesh 1: 9 times) is
     // thicker, and as straight a continuation of it as a tip would be.
     if (tip != self || tip_bend > 2.0 * max_bend) return false;
-    if (tip_bend > max_bend || corner) return thick_as(self, ending, 0.7, 1.4);
+    if (tip_bend > max_bend || corner) return thick_as(self, ending, 0.7, thick_hi);
     return thick_as(self, ending, 0.5, 2.0);
   };
   // A short branch from a junction inside towards a face, ending near it but not reaching it (the mask is broken
