@@ -34,10 +34,6 @@ constexpr double kFlatMergedAreaOverLarger = 1.4;
 // A spur that continues a dendrite's last fork straightest is its tip only when no other spur there is longer by more
 // than this (µm): the skeleton of a tip ends about one radius before the cap, as that of a stubby spine does.
 constexpr double kTipSlackUm = 1.0;
-// A dendrite's tip turns less than a right angle from the dendrite (11608's curling tip: 1.4 rad). A spur that turns
-// back further where a dendrite parts from a merged stem is the other lane of the stem (15510: 1.74 rad, taken for the
-// tip of the dendrite leaving the stem, which was then traced from there: -10.6%).
-constexpr double kMaxTipTurnRad = 0.5 * kPi;
 // Two tips beyond one crossing bear each other out: each may be up to this many times its dendrite's section (a
 // short tip's few sections may be cut slantwise; 15318: 1.69). One tip alone is held to 1.4: real mesh 3 as given
 // has a U-turn with one spur 1.57 times the dendrite's section; kept as a tip, it cost 3 of the mesh's 9 matched
@@ -1207,8 +1203,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   // than kTipSlackUm (a bump on the tip's end, as at a last fork). Up to twice the angle only when the spur is as
   // thick as the dendrite, its narrowest section 0.7-1.4 times the dendrite's: 11608's curling tip (1.4 rad) is 0.88;
   // spines kept at twice the angle with the looser band below were 0.53-0.57 (a mushroom spine beside a crossing,
-  // 11337) and 1.48-1.58 (thicker than the dendrite, 11106 and 5002); each then joined the wrong arms. Never a spur
-  // that turns back on the dendrite, by kMaxTipTurnRad or more.
+  // 11337) and 1.48-1.58 (thicker than the dendrite, 11106 and 5002); each then joined the wrong arms.
   // Two dendrites that cross and both end beyond the crossing leave it two long branches that pair only as a corner
   // (they turn by more than the crossing angle; 13107: 1.6-2.1 rad), or as a U-turn where both come from one side
   // (13708). The spur that continues one of them straightest, within twice the crossing angle, as thick as the
@@ -1294,7 +1289,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     // A tip is about as thick as its dendrite (11911: its narrowest section 0.58 times the dendrite's). A spine's
     // neck is thinner; a stubby spine opposite a thin side branch of a real dendrite's fork (mesh 1: 9 times) is
     // thicker, and as straight a continuation of it as a tip would be.
-    if (tip != self || tip_bend > std::min(2.0 * max_bend, kMaxTipTurnRad)) return false;
+    if (tip != self || tip_bend > 2.0 * max_bend) return false;
     if (tip_bend > max_bend || corner) return thick_as(self, ending, 0.7, thick_hi);
     return thick_as(self, ending, 0.5, 2.0);
   };

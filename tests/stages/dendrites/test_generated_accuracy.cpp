@@ -154,17 +154,5 @@ TEST(DendritesGeneratedCrossingTips, BothEndingBeyondACrossingKeepsTheTipThatCon
   EXPECT_EQ(a.outside_um, 0.0) << "a traced node lies outside the stack";
 }
 
-// 15510 (unseen in session 15): two dendrites run merged from a face for 7 µm, crossing inside the merged stretch,
-// and part. Where they part, the other lane's stub of skeleton turned back 1.74 rad from the dendrite leaving the stem
-// and was kept as that dendrite's tip, so the stem went to the other dendrite alone (-10.6%, 7.3 µm uncovered). The
-// stub goes now and the stem is traced for both. A third dendrite meets the opposite face at a shallow angle and is
-// traced 1.5 µm short along it (-3.5% in all; as 13929 in the notes), so this stack is held to the stem alone.
-TEST(DendritesGeneratedMergedStem, TheOtherLaneWhereTwoPartIsNoTip) {
-  const test::StackAccuracy a = test::measure_generated(15510, 256, 256, 32);
-  EXPECT_LT(a.uncovered_um, 1.5) << "the merged stem (7 um) left uncovered for one of its two dendrites";
-  EXPECT_LT(std::abs(a.length_error), 0.05) << "truth " << a.truth_um << " um, traced " << a.traced_um << " um";
-  EXPECT_LT(a.rms_um, 0.25);
-}
-
 }  // namespace
 }  // namespace spinescope
