@@ -92,7 +92,9 @@ INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTips,
 // 14336, two dendrites 1.7 µm apart in z that cross twice within a 7 µm merged stretch from a face, each with its
 // own end on the face (the face fork's 2.2 µm arm had no section of its own, so the stretch was not split and was
 // traced as a tree: -3.5%, 3.8 µm uncovered); 13326, two merged side by side for 8 µm, one fork's arm cut short by a
-// third dendrite crossing (0.27 µm RMS). Both first measured as unseen, in sessions 14 and 13.
+// third dendrite crossing (0.27 µm RMS). Both first measured as unseen, in sessions 14 and 13. 11711 and 15217 (the
+// latter unseen in session 15): a dendrite passing over another whose skeleton wandered into the crossing along z, its
+// arms left unpaired and run through the crossing's centre (+4.6% and +3.2%).
 class DendritesGeneratedTouching : public ::testing::TestWithParam<int> {};
 
 TEST_P(DendritesGeneratedTouching, LengthWithin3PercentAndCenterlineWithinQuarterMicron) {
@@ -103,7 +105,7 @@ TEST_P(DendritesGeneratedTouching, LengthWithin3PercentAndCenterlineWithinQuarte
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DendritesGeneratedTouching,
                          ::testing::Values(11004, 11007, 11321, 11330, 11418, 1013, 12029, 11708, 11734, 12026, 11006,
-                                           1018, 11317, 14336, 13326));
+                                           1018, 11317, 14336, 13326, 11711, 15217));
 
 // Touching dendrites that end inside the stack (make-sample-stacks --ends-inside 1): 11203, a spine beside a
 // dendrite's exit from the stack (its skeleton ran on into the spine: +4.6%); 11917, a spine beside a dendrite's
