@@ -624,6 +624,15 @@ struct Pair {
   int i, j;
 };
 
+// Every pair of @p arms with its total turning (bend).
+std::vector<Pair> all_pairs(const std::vector<Arm>& arms) {
+  std::vector<Pair> pairs;
+  for (std::size_t i = 0; i < arms.size(); ++i)
+    for (std::size_t j = i + 1; j < arms.size(); ++j)
+      pairs.push_back({bend(arms[i], arms[j]), static_cast<int>(i), static_cast<int>(j)});
+  return pairs;
+}
+
 // The arm pairs at a crossing of @p count arms. An even count (up to 8) is first matched as a whole, every arm
 // paired, by the least total turning: dendrites go on through a crossing, and where three cross or they curve
 // there the single best pair is often not part of the right pairing. That matching is kept when no pair turns more
@@ -1283,10 +1292,9 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     const std::size_t self = std::find(arm_edges.begin(), arm_edges.end(), ei) - arm_edges.begin();
     if (self == arm_edges.size()) return false;
     // The long arms paired as dendrites going through (as at the crossing below); the one left over ends here.
-    std::vector<Pair> pairs;
-    for (std::size_t i = 0; i < longs.size(); ++i)
-      for (std::size_t j = i + 1; j < longs.size(); ++j)
-        pairs.push_back({bend(arms[longs[i]], arms[longs[j]]), static_cast<int>(i), static_cast<int>(j)});
+    std::vector<Arm> long_arms;
+    for (std::size_t l : longs) long_arms.push_back(arms[l]);
+    const std::vector<Pair> pairs = all_pairs(long_arms);
     // Spur @p s's narrowest section between @p lo and @p hi times the section of long arm @p l's dendrite.
     auto thick_as = [&](std::size_t s, std::size_t l, double lo, double hi) {
       const double neck = neck_area(arm_edges[s], arm_vertices[s]), shaft = shaft_area(arm_edges[l], arm_vertices[l]);
@@ -1643,11 +1651,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     const double cut = g.v[v].r + 1.0;
     std::vector<Arm> arms;
     for (int ei : edges) arms.push_back(arm_beyond(g, ei, v, cut));
-    std::vector<Pair> pairs;
-    for (std::size_t i = 0; i < edges.size(); ++i)
-      for (std::size_t j = i + 1; j < edges.size(); ++j)
-        pairs.push_back({bend(arms[i], arms[j]), static_cast<int>(i), static_cast<int>(j)});
-    std::vector<Pair> chosen = crossing_matching(pairs, static_cast<int>(edges.size()), max_bend);
+    std::vector<Pair> chosen = crossing_matching(all_pairs(arms), static_cast<int>(edges.size()), max_bend);
     std::vector<char> paired(edges.size(), 0);
     for (const Pair& p : chosen) {
       add_through(edges[p.i], v, arms[p.i], edges[p.j], v, arms[p.j]);
@@ -1663,11 +1667,7 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
     if (rest.size() >= 2) {
       std::vector<Arm> leaving;
       for (std::size_t k : rest) leaving.push_back(arm_leaving(g, edges[k], v, cut));
-      std::vector<Pair> more;
-      for (std::size_t i = 0; i < rest.size(); ++i)
-        for (std::size_t j = i + 1; j < rest.size(); ++j)
-          more.push_back({bend(leaving[i], leaving[j]), static_cast<int>(i), static_cast<int>(j)});
-      for (const Pair& p : crossing_matching(more, static_cast<int>(rest.size()), max_bend)) {
+      for (const Pair& p : crossing_matching(all_pairs(leaving), static_cast<int>(rest.size()), max_bend)) {
         if (p.cost > kWanderGain * bend(arms[rest[p.i]], arms[rest[p.j]])) continue;
         add_through(edges[rest[p.i]], v, leaving[p.i], edges[rest[p.j]], v, leaving[p.j]);
         paired[rest[p.i]] = paired[rest[p.j]] = 1;
