@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Dendrite length and centerline accuracy (preprocess + dendrites, default noise) over sets of generated stacks:
 # per set the mean, worst and total length error and the centerline RMS, then every stack over 3% in length or
-# 0.25 µm RMS, and the counts.
+# 0.25 µm RMS, and the counts; and where the traced ends lie against the true ones, along the true path: at faces
+# (steep and shallow exits apart) and at tips inside the stack.
 # usage: bench/dendrite_lengths.sh [FIRST:N:NXY:NZ[:ENDS_INSIDE[:touch|:interpenetrate]] ...]
 #   ENDS_INSIDE: the generator's chance that a dendrite ends inside the stack (default 0: face to face).
 #   touch (the default): dendrites cross and touch but never pass through one another; interpenetrate: they may
@@ -53,7 +54,7 @@ for ((i = 0; i < ${#sets[@]}; i += 2)); do
   done
 done
 for ((k = 0; k < ${#sets[@]}; ++k)); do
-  echo "seeds from ${sets[k]%%:*} (${sets[k]}): $(tail -n 1 "$out/$k".*.txt)"
+  echo "seeds from ${sets[k]%%:*} (${sets[k]}): $(grep '^stacks' "$out/$k".*.txt)"
 done
 summary() {  # $1: a label, then the per-set result files
   local label=$1
@@ -61,16 +62,28 @@ summary() {  # $1: a label, then the per-set result files
   cat "$@" | awk -v label="$label" '$1 ~ /^[0-9]+$/ {
       n++; e = $4 < 0 ? -$4 : $4; sum += e; if ($5 > 0.25) rms_over++
       if (e > 3 || $5 > 0.25)
-        list = list sprintf("  seed %s: %s%% (truth %s um, traced %s um), RMS %s um, %d branch points\n", $1, $4, $2,
-                            $3, $5, $10)
+        list = list sprintf("  seed %s: %s%% (truth %s um, traced %s um), RMS %s um, %d branch points; ends at " \
+                            "faces %s um, tips %s um\n", $1, $4, $2, $3, $5, $10, $11, $12)
       if (e > 3) over++
       if ($10 > 0) { forked++; if (e > 3) forked_over++ }
+    }
+    /^(ends at a face|tips inside)/ {  # "<what>: N, signed mean X um, mean |error| Y um, S short and L long ...; U not"
+      what = substr($0, 1, index($0, ":") - 1); split(substr($0, index($0, ":") + 2), f, /[ ,;|]+/)
+      if (!(what in en)) order[++kinds] = what
+      en[what] += f[1]; esum[what] += f[1] * f[4]; eabs[what] += f[1] * f[8]; eshort[what] += f[10]
+      elong[what] += f[13]; eun[what] += f[19]
     } END {
       if (n == 0) exit
       printf "%s: %d stacks, %d over 3%% in length, %d over 0.25 um RMS; mean |length error| %.2f%%\n", label, n,
              over, rms_over, sum / n
       printf "  traces with a branch point (the generated dendrites never branch): %d, %d of them over 3%%; " \
-             "without: %d, %d over 3%%\n%s", forked, forked_over, n - forked, over - forked_over, list
+             "without: %d, %d over 3%%\n", forked, forked_over, n - forked, over - forked_over
+      for (k = 1; k <= kinds; ++k) {  # where the traced ends lie against the true ones, along the true path
+        w = order[k]; m = en[w] > 0 ? en[w] : 1
+        printf "  %s: %d, signed mean %+.3f um, mean |error| %.3f um, %d short and %d long by over 0.3 um, %d not " \
+               "matched\n", w, en[w], esum[w] / m, eabs[w] / m, eshort[w], elong[w], eun[w]
+      }
+      printf "%s", list
     }'
 }
 shopt -s nullglob

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "dendrite_test_util.hpp"
 
@@ -18,7 +19,60 @@ struct StackAccuracy {
   int dendrites_true = 0, dendrites_traced = 0;
   int branch_points = 0;  ///< of the trace (the generator's dendrites never branch)
   double outside_um = 0.0;  ///< how far the farthest traced node lies outside the stack (0: none does)
+  /// One per true end (two per dendrite): where the trace ends against it, along the true path (µm; < 0 short).
+  struct End {
+    bool at_face = false;   ///< the dendrite leaves the stack here (else: its tip inside)
+    double face_cos = 1.0;  ///< |cos| of the angle between the dendrite's last 1 µm and the face's normal
+    bool matched = false;   ///< a traced branch ends within kEndMatchUm
+    double error_um = 0.0;  ///< signed: beyond the true end (> 0) or short of it along the true path (< 0)
+  };
+  std::vector<End> ends;
+  double face_ends_um = 0.0, tip_ends_um = 0.0;  ///< sums of the matched ends' errors
 };
+
+/// A true end and a traced one farther apart than this (µm) are not matched.
+constexpr double kEndMatchUm = 3.0;
+
+/// @brief The true ends of @p centerline against the traced branch ends @p traced_ends, in the box [0, @p box].
+inline void measure_ends(const std::vector<PointUm>& centerline, const std::vector<PointUm>& traced_ends,
+                         const double box[3], std::vector<StackAccuracy::End>* ends) {
+  if (centerline.size() < 2) return;
+  std::vector<double> arc(centerline.size(), 0.0);
+  for (std::size_t n = 1; n < centerline.size(); ++n) arc[n] = arc[n - 1] + distance(centerline[n - 1], centerline[n]);
+  auto coord = [](const PointUm& p, int a) { return a == 0 ? p.x_um : a == 1 ? p.y_um : p.z_um; };
+  for (int which = 0; which < 2; ++which) {
+    const std::size_t at = which == 0 ? 0 : centerline.size() - 1;
+    const PointUm& e = centerline[at];
+    // Outward direction over the last 1 µm.
+    std::size_t in = at;
+    while (in != (which == 0 ? centerline.size() - 1 : 0) && std::abs(arc[in] - arc[at]) < 1.0)
+      in += which == 0 ? 1 : -1;
+    const double span = distance(e, centerline[in]);
+    double out[3] = {0, 0, 0};
+    for (int a = 0; a < 3 && span > 0; ++a) out[a] = (coord(e, a) - coord(centerline[in], a)) / span;
+    StackAccuracy::End end;
+    for (int a = 0; a < 3; ++a)
+      if (std::min(coord(e, a), box[a] - coord(e, a)) < 0.02) end.at_face = true, end.face_cos = std::abs(out[a]);
+    double nearest = 1e300;
+    const PointUm* q = nullptr;
+    for (const PointUm& t : traced_ends)
+      if (distance(t, e) < nearest) nearest = distance(t, e), q = &t;
+    if (q && nearest <= kEndMatchUm) {
+      end.matched = true;
+      double along = 0.0;
+      for (int a = 0; a < 3; ++a) along += (coord(*q, a) - coord(e, a)) * out[a];
+      if (along > 0) {
+        end.error_um = along;
+      } else {  // short: the arc from the true end to the true point nearest the traced end
+        std::size_t best = at;
+        for (std::size_t n = 0; n < centerline.size(); ++n)
+          if (distance(centerline[n], *q) < distance(centerline[best], *q)) best = n;
+        end.error_um = -std::abs(arc[best] - arc[at]);
+      }
+    }
+    ends->push_back(end);
+  }
+}
 
 /// @brief Generates a stack (default noise) with @p seed and size, runs preprocess + dendrites and compares.
 /// @p ends_inside: the generator's chance that a dendrite ends inside the stack; @p touch_only: dendrites touch
@@ -49,6 +103,13 @@ inline StackAccuracy measure_generated(std::uint64_t seed, std::size_t nx, std::
   a.dendrites_traced = static_cast<int>(g.dendrite_ids().size());
   a.branch_points = static_cast<int>(g.branch_points().size());
   const double box[3] = {stack.image.extent_x_um(), stack.image.extent_y_um(), stack.image.extent_z_um()};
+  std::vector<PointUm> traced_ends;
+  for (const auto& b : g.branches)
+    if (!b.nodes.empty())
+      for (const auto* n : {&b.nodes.front(), &b.nodes.back()}) traced_ends.push_back({n->x_um, n->y_um, n->z_um});
+  for (const auto& d : stack.dendrites) measure_ends(d.centerline, traced_ends, box, &a.ends);
+  for (const auto& end : a.ends)
+    if (end.matched) (end.at_face ? a.face_ends_um : a.tip_ends_um) += end.error_um;
   for (const auto& b : g.branches)
     for (const auto& n : b.nodes) {
       const double at[3] = {n.x_um, n.y_um, n.z_um};

@@ -7,13 +7,25 @@
 namespace spinescope {
 namespace {
 
+// A traced end may lie this far (µm, along the true path) from the true one. Over the 1184 touching stacks of
+// session 16 (the seen, unseen and fresh sets), 36 had an end more than 1 µm off; on these tests' seeds the worst
+// is 0.9 µm (11606's tip), but for 13107's second tip, which has its own test.
+constexpr double kEndToleranceUm = 1.5;
+
 // #3's check on one stack: total length within 3% of the truth, centerline within 0.25 µm RMS of the true path,
-// and less than 3% of the true length left uncovered.
+// less than 3% of the true length left uncovered, and each end of each dendrite (at a face or a tip inside) met by
+// a traced end within kEndToleranceUm: errors at two ends may cancel in the length.
 void expect_accurate(const test::StackAccuracy& a) {
   EXPECT_LT(std::abs(a.length_error), 0.03) << "truth " << a.truth_um << " um, traced " << a.traced_um << " um";
   EXPECT_LT(a.rms_um, 0.25);
   EXPECT_LT(a.uncovered_um, 0.03 * a.truth_um);
   EXPECT_EQ(a.outside_um, 0.0) << "a traced node lies outside the stack";
+  for (const auto& end : a.ends) {
+    const char* what = end.at_face ? "exit through a face" : "tip";
+    EXPECT_TRUE(end.matched) << "a true " << what << " has no traced end within " << test::kEndMatchUm << " um";
+    if (end.matched)
+      EXPECT_LT(std::abs(end.error_um), kEndToleranceUm) << "a traced " << what << ", along the true path";
+  }
 }
 
 // Four small generated stacks (default noise, crossings allowed, dendrites that may pass through one another:
