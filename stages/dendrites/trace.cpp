@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <numeric>
+#include <set>
 #include <unordered_map>
 
 namespace spinescope::stages::dendrites {
@@ -66,6 +68,9 @@ constexpr double kTipZReachUm = 3.0;
 constexpr double kTipShortUm = 0.3;
 constexpr double kTipMaxReachUm = 1.5;
 constexpr double kTipLookUm = 3.0;  // how far the runs across, up and ahead of the tube may go
+// A piece within kRetraceUm (µm) of a longer one over more than kRetraceShare of its length retraces it.
+constexpr double kRetraceUm = 0.5;
+constexpr double kRetraceShare = 0.5;
 // How much nearer a face a short branch's end must be than its junction to count as heading for it (µm).
 constexpr double kFaceApproachUm = 0.5;
 
@@ -864,6 +869,50 @@ Polyline track_to_face(const Volume<std::uint8_t>& object, const Polyline& from_
 }
 
 }  // namespace
+
+// Pieces (connected components of @p g, lengths @p total) that run along a longer piece over most of their length:
+// within kRetraceUm of it over more than kRetraceShare of their own length. Two dendrites side by side, or the lanes
+// of a merged stem, lie about their two radii apart; a piece this close retraces the other, and its length would
+// count twice. (16422: a dendrite grazing a face split its skeleton in two there; the face tracker took the first
+// piece on along the face over the second, which was traced again, with a spine that reaches the next face, as a
+// dendrite of its own: 10.7 µm, +14.9%.)
+std::set<int> retracing_pieces(const Graph& g, const std::vector<int>& comp, const std::map<int, double>& total) {
+  constexpr double kStep = 0.1;
+  // Every piece's path every kStep, binned in cubes of kRetraceUm.
+  struct Sample {
+    Vec3 p;
+    int piece;
+  };
+  std::vector<Sample> samples;
+  for (const Edge& e : g.e)
+    if (e.alive && e.pts.size() >= 2)
+      for (const Vec3& p : resample(e.pts, kStep)) samples.push_back({p, comp[e.a]});
+  auto cell = [](const Vec3& p, int dx, int dy, int dz) {
+    const auto c = [](double v, int d) { return static_cast<std::uint64_t>(std::floor(v / kRetraceUm) + 4096 + d); };
+    return (c(p.x, dx) << 42) | (c(p.y, dy) << 21) | c(p.z, dz);
+  };
+  std::unordered_map<std::uint64_t, std::vector<std::size_t>> grid;
+  for (std::size_t n = 0; n < samples.size(); ++n) grid[cell(samples[n].p, 0, 0, 0)].push_back(n);
+  // Length of each piece within kRetraceUm of each other piece.
+  std::map<std::pair<int, int>, double> near;
+  for (const Sample& s : samples) {
+    std::set<int> others;
+    for (int dx = -1; dx <= 1; ++dx)
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dz = -1; dz <= 1; ++dz) {
+          const auto it = grid.find(cell(s.p, dx, dy, dz));
+          if (it == grid.end()) continue;
+          for (std::size_t m : it->second)
+            if (samples[m].piece != s.piece && norm(samples[m].p - s.p) <= kRetraceUm) others.insert(samples[m].piece);
+        }
+    for (int other : others) near[{s.piece, other}] += kStep;
+  }
+  std::set<int> out;
+  for (const auto& [pair, length] : near)
+    if (length > kRetraceShare * total.at(pair.first) && total.at(pair.second) > total.at(pair.first))
+      out.insert(pair.first);
+  return out;
+}
 
 TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<std::uint8_t>& object,
                            const PointUm& box, const TraceOptions& o) {
@@ -1914,13 +1963,15 @@ TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<st
   remove_hole_loops(true);
 
   // Pieces too short to be dendrite (puncta, debris, spine heads whose neck is too dim) go; their points are
-  // kept to offer the ones near a dendrite as detached spine candidates.
+  // kept to offer the ones near a dendrite as detached spine candidates. So do pieces that retrace a longer one
+  // (retracing_pieces).
   std::map<int, Polyline> detached;
   {
     const std::vector<int> comp = components(g);
     std::map<int, double> total = component_lengths(g, comp);
+    const std::set<int> retracing = retracing_pieces(g, comp, total);
     for (std::size_t ei = 0; ei < g.e.size(); ++ei)
-      if (g.e[ei].alive && total[comp[g.e[ei].a]] < o.min_dendrite_length_um) {
+      if (g.e[ei].alive && (total[comp[g.e[ei].a]] < o.min_dendrite_length_um || retracing.count(comp[g.e[ei].a]))) {
         auto& pts = detached[comp[g.e[ei].a]];
         pts.insert(pts.end(), g.e[ei].pts.begin(), g.e[ei].pts.end());
         g.remove_edge(static_cast<int>(ei));
