@@ -869,8 +869,6 @@ Polyline track_to_face(const Volume<std::uint8_t>& object, const Polyline& from_
   return out;
 }
 
-}  // namespace
-
 // Pieces (connected components of @p g, lengths @p total) that run along a longer piece over most of their length:
 // within kRetraceUm of it over more than kRetraceShare of their own length. Two dendrites side by side, or the lanes
 // of a merged stem, lie about their two radii apart; a piece this close retraces the other, and its length would
@@ -914,6 +912,8 @@ std::set<int> retracing_pieces(const Graph& g, const std::vector<int>& comp, con
       out.insert(pair.first);
   return out;
 }
+
+}  // namespace
 
 TraceResult trace_skeleton(const Volume<std::uint8_t>& skeleton, const Volume<std::uint8_t>& object,
                            const PointUm& box, const TraceOptions& o) {
