@@ -67,21 +67,24 @@ summary() {  # $1: a label, then the per-set result files
       if (e > 3) over++
       if ($10 > 0) { forked++; if (e > 3) forked_over++ }
     }
-    /^(ends at a face|tips inside)/ {  # "<what>: N, signed mean X um, mean |error| Y um, S short and L long ...; U not"
-      what = substr($0, 1, index($0, ":") - 1); split(substr($0, index($0, ":") + 2), f, /[ ,;|]+/)
-      if (!(what in en)) order[++kinds] = what
-      en[what] += f[1]; esum[what] += f[1] * f[4]; eabs[what] += f[1] * f[8]; eshort[what] += f[10]
-      elong[what] += f[13]; eun[what] += f[19]
+    $1 == "ends_tally" {  # kind, matched, unmatched, short and long by over 0.3 um, sum and sum of |error| (um)
+      en[$2] += $3; eun[$2] += $4; eshort[$2] += $5; elong[$2] += $6; esum[$2] += $7; eabs[$2] += $8
     } END {
       if (n == 0) exit
       printf "%s: %d stacks, %d over 3%% in length, %d over 0.25 um RMS; mean |length error| %.2f%%\n", label, n,
              over, rms_over, sum / n
       printf "  traces with a branch point (the generated dendrites never branch): %d, %d of them over 3%%; " \
              "without: %d, %d over 3%%\n", forked, forked_over, n - forked, over - forked_over
-      for (k = 1; k <= kinds; ++k) {  # where the traced ends lie against the true ones, along the true path
-        w = order[k]; m = en[w] > 0 ? en[w] : 1
+      split("steep shallow tips", kinds, " ")
+      kind_name["steep"] = "ends at a face, steep (|cos| to its normal >= 0.5)"
+      kind_name["shallow"] = "ends at a face, shallow (|cos| < 0.5)"
+      kind_name["tips"] = "tips inside the stack"
+      for (k = 1; k <= 3; ++k) {  # where the traced ends lie against the true ones, along the true path
+        w = kinds[k]
+        if (!(w in en)) continue
+        m = en[w] > 0 ? en[w] : 1
         printf "  %s: %d, signed mean %+.3f um, mean |error| %.3f um, %d short and %d long by over 0.3 um, %d not " \
-               "matched\n", w, en[w], esum[w] / m, eabs[w] / m, eshort[w], elong[w], eun[w]
+               "matched\n", kind_name[w], en[w], esum[w] / m, eabs[w] / m, eshort[w], elong[w], eun[w]
       }
       printf "%s", list
     }'

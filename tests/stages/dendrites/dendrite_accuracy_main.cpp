@@ -58,15 +58,19 @@ int main(int argc, char** argv) {
               "%.3f um (worst stack %.3f); uncovered %.2f%% of true length\n",
               stacks, 100.0 * sum_abs / stacks, 100.0 * worst, 100.0 * (traced - truth) / truth, traced, truth,
               std::sqrt(sum_rms2 / stacks), worst_rms, 100.0 * uncovered / truth);
-  auto print_ends = [&](const char* what, const EndTally& t) {
+  // Each kind twice: in words, and as an ends_tally line of raw counts and sums that scripts pool over sets
+  // (bench/dendrite_lengths.sh): kind, matched, unmatched, short and long by over kEndOverUm, sum and sum of |error|.
+  auto print_ends = [&](const char* kind, const char* what, const EndTally& t) {
     std::printf(
         "%s: %d, signed mean %+.3f um, mean |error| %.3f um, %d short and %d long by over %.1f um; %d not "
         "matched within %.0f um\n",
         what, t.n, t.n ? t.sum_um / t.n : 0.0, t.n ? t.sum_abs_um / t.n : 0.0, t.short_over, t.long_over, kEndOverUm,
         t.unmatched, spinescope::test::kEndMatchUm);
+    std::printf("ends_tally %s %d %d %d %d %.4f %.4f\n", kind, t.n, t.unmatched, t.short_over, t.long_over, t.sum_um,
+                t.sum_abs_um);
   };
-  print_ends("ends at a face, steep (|cos| to its normal >= 0.5)", steep);
-  print_ends("ends at a face, shallow (|cos| < 0.5)", shallow);
-  print_ends("tips inside the stack", tips);
+  print_ends("steep", "ends at a face, steep (|cos| to its normal >= 0.5)", steep);
+  print_ends("shallow", "ends at a face, shallow (|cos| < 0.5)", shallow);
+  print_ends("tips", "tips inside the stack", tips);
   return 0;
 }
